@@ -1,0 +1,45 @@
+//! The embedded schema migrations. Released migrations are never edited: sqlx records each
+//! one's checksum and refuses a database whose history differs.
+
+use std::borrow::Cow;
+
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+
+/// Every migration this binary knows, in order.
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "event log", include_str!("../migrations/0001_event_log.sql")),
+    (2, "read models", include_str!("../migrations/0002_read_models.sql")),
+];
+
+/// The newest schema version this binary knows.
+pub(crate) fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |(version, _, _)| *version)
+}
+
+#[derive(Debug)]
+struct Embedded;
+
+impl MigrationSource<'static> for Embedded {
+    fn resolve(self) -> futures_core::future::BoxFuture<'static, Result<Vec<Migration>, BoxDynError>> {
+        Box::pin(async {
+            Ok(MIGRATIONS
+                .iter()
+                .map(|(version, description, sql)| {
+                    Migration::new(
+                        *version,
+                        Cow::Borrowed(description),
+                        MigrationType::Simple,
+                        Cow::Borrowed(sql),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+/// The migrator over the embedded migrations.
+pub(crate) async fn migrator() -> Result<Migrator, sqlx::migrate::MigrateError> {
+    Migrator::new(Embedded).await
+}

@@ -1,0 +1,309 @@
+//! The group-commit writer. Every append goes through one task that owns the only writing
+//! connection: commands queue while a commit is being synced, and the next transaction takes
+//! them all (bounded by [`SqliteConfig::max_batch_events`](crate::SqliteConfig)). Each command
+//! runs in its own savepoint, so a conflict fails only that command; the batch then commits
+//! with one fsync and every command is acknowledged.
+
+use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+
+use store::chain::{GENESIS, link_hash};
+use store::{Commit, CommitReceipt, RecordedEvent, StoreError, StreamAppend};
+
+use crate::error::{database, signed, unsigned};
+use crate::replay::ReplayReport;
+use crate::rows::{now, to_micros};
+use crate::{SqliteConfig, projections, replay};
+
+/// Most events one commit may carry; larger imports are split by the caller.
+pub(crate) const MAX_EVENTS_PER_COMMIT: usize = 10_000;
+/// Rows per multi-row INSERT statement.
+const INSERT_CHUNK: usize = 100;
+
+type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+pub(crate) enum WriteRequest {
+    Commit { commit: Commit, reply: Reply<CommitReceipt> },
+    Replay { reply: Reply<ReplayReport> },
+    Shutdown { reply: oneshot::Sender<()> },
+}
+
+impl std::fmt::Debug for WriteRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteRequest::Commit { commit, .. } => write!(f, "Commit({} events)", commit.event_count()),
+            WriteRequest::Replay { .. } => f.write_str("Replay"),
+            WriteRequest::Shutdown { .. } => f.write_str("Shutdown"),
+        }
+    }
+}
+
+/// Refuses commits no backend should accept, before they reach the writer.
+pub(crate) fn validate(commit: &Commit) -> Result<(), StoreError> {
+    let count = commit.event_count();
+    if commit.appends.is_empty() || commit.appends.iter().any(|a| a.events.is_empty()) {
+        return Err(StoreError::Invalid("a commit needs at least one event for each stream".to_owned()));
+    }
+    if count > MAX_EVENTS_PER_COMMIT {
+        return Err(StoreError::Invalid(format!("a commit holds at most {MAX_EVENTS_PER_COMMIT} events, got {count}")));
+    }
+    Ok(())
+}
+
+/// The last committed position.
+pub(crate) async fn current_head(pool: &SqlitePool) -> Result<u64, StoreError> {
+    let head: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM events").fetch_one(pool).await.map_err(database)?;
+    unsigned(head, "position")
+}
+
+pub(crate) fn spawn(
+    conn: SqliteConnection,
+    head: watch::Sender<u64>,
+    config: &SqliteConfig,
+) -> mpsc::Sender<WriteRequest> {
+    let (sender, receiver) = mpsc::channel(8_192);
+    let writer = Writer { conn, head, max_batch_events: config.max_batch_events.max(1), linger: config.linger };
+    tokio::spawn(writer.run(receiver));
+    sender
+}
+
+struct Writer {
+    conn: SqliteConnection,
+    head: watch::Sender<u64>,
+    max_batch_events: usize,
+    linger: std::time::Duration,
+}
+
+/// The tail of the chain: the last position and its hash.
+#[derive(Debug, Clone, Copy)]
+struct ChainTail {
+    position: u64,
+    hash: [u8; 32],
+}
+
+impl Writer {
+    async fn run(mut self, mut receiver: mpsc::Receiver<WriteRequest>) {
+        let mut deferred = None;
+        loop {
+            let request = match deferred.take() {
+                Some(request) => request,
+                None => match receiver.recv().await {
+                    Some(request) => request,
+                    None => break,
+                },
+            };
+            match request {
+                WriteRequest::Commit { commit, reply } => {
+                    let mut batch = vec![(commit, reply)];
+                    deferred = self.gather(&mut receiver, &mut batch).await;
+                    self.commit_batch(batch).await;
+                }
+                WriteRequest::Replay { reply } => {
+                    let outcome = replay::rebuild(&mut self.conn).await;
+                    let _ = reply.send(outcome);
+                }
+                WriteRequest::Shutdown { reply } => {
+                    let _ = reply.send(());
+                    break;
+                }
+            }
+        }
+        let _ = self.conn.close().await;
+    }
+
+    /// Takes queued commits into the batch until it is full, the queue is empty (after the
+    /// linger time) or a non-commit request arrives, which is returned for the next turn.
+    async fn gather(
+        &self,
+        receiver: &mut mpsc::Receiver<WriteRequest>,
+        batch: &mut Vec<(Commit, Reply<CommitReceipt>)>,
+    ) -> Option<WriteRequest> {
+        let deadline = Instant::now() + self.linger;
+        let mut events: usize = batch.iter().map(|(c, _)| c.event_count()).sum();
+        while events < self.max_batch_events {
+            let next = match receiver.try_recv() {
+                Ok(request) => request,
+                Err(_) if self.linger.is_zero() => return None,
+                Err(_) => match tokio::time::timeout_at(deadline, receiver.recv()).await {
+                    Ok(Some(request)) => request,
+                    _ => return None,
+                },
+            };
+            match next {
+                WriteRequest::Commit { commit, reply } => {
+                    events += commit.event_count();
+                    batch.push((commit, reply));
+                }
+                other => return Some(other),
+            }
+        }
+        None
+    }
+
+    async fn commit_batch(&mut self, batch: Vec<(Commit, Reply<CommitReceipt>)>) {
+        let commits: Vec<&Commit> = batch.iter().map(|(commit, _)| commit).collect();
+        match self.write(&commits).await {
+            Ok((outcomes, head)) => {
+                self.head.send_replace(head);
+                for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = reply.send(outcome);
+                }
+            }
+            Err(error) => {
+                let _ = sqlx::query("ROLLBACK").execute(&mut self.conn).await;
+                tracing::error!(error = %error, commands = batch.len(), "group commit failed");
+                let message = format!("the commit failed and nothing was written: {error}");
+                for (_, reply) in batch {
+                    let _ = reply.send(Err(StoreError::Unavailable(message.clone())));
+                }
+            }
+        }
+    }
+
+    /// Writes the batch in one transaction. A command's own failure (conflict, rejected
+    /// constraint) is rolled back to its savepoint and reported; a failure of the transaction
+    /// itself is returned.
+    async fn write(
+        &mut self,
+        commits: &[&Commit],
+    ) -> Result<(Vec<Result<CommitReceipt, StoreError>>, u64), StoreError> {
+        let conn = &mut self.conn;
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(database)?;
+        let mut tail = chain_tail(conn).await?;
+        let recorded_at = now();
+        let isolate = commits.len() > 1;
+        let mut outcomes = Vec::with_capacity(commits.len());
+        for commit in commits {
+            if isolate {
+                sqlx::query("SAVEPOINT command").execute(&mut *conn).await.map_err(database)?;
+            }
+            let before = tail;
+            let outcome = append_commit(conn, commit, &mut tail, recorded_at).await;
+            if outcome.is_err() {
+                tail = before;
+                if isolate {
+                    sqlx::query("ROLLBACK TO command").execute(&mut *conn).await.map_err(database)?;
+                }
+            }
+            if isolate {
+                sqlx::query("RELEASE command").execute(&mut *conn).await.map_err(database)?;
+            }
+            outcomes.push(outcome);
+        }
+        if !isolate && outcomes.iter().all(Result::is_err) {
+            sqlx::query("ROLLBACK").execute(&mut *conn).await.map_err(database)?;
+        } else {
+            sqlx::query("COMMIT").execute(&mut *conn).await.map_err(database)?;
+        }
+        Ok((outcomes, tail.position))
+    }
+}
+
+async fn chain_tail(conn: &mut SqliteConnection) -> Result<ChainTail, StoreError> {
+    let row = sqlx::query("SELECT position, hash FROM events ORDER BY position DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(database)?;
+    let Some(row) = row else { return Ok(ChainTail { position: 0, hash: GENESIS }) };
+    let position: i64 = row.try_get(0).map_err(database)?;
+    let hash: Vec<u8> = row.try_get(1).map_err(database)?;
+    let hash = hash.try_into().map_err(|_| StoreError::Corrupt(format!("event {position} has a malformed hash")))?;
+    Ok(ChainTail { position: unsigned(position, "position")?, hash })
+}
+
+async fn stream_version(conn: &mut SqliteConnection, stream: &str) -> Result<u64, StoreError> {
+    let version: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = ?")
+        .bind(stream)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(database)?;
+    unsigned(version, "stream_version")
+}
+
+async fn append_commit(
+    conn: &mut SqliteConnection,
+    commit: &Commit,
+    tail: &mut ChainTail,
+    recorded_at: time::OffsetDateTime,
+) -> Result<CommitReceipt, StoreError> {
+    let metadata =
+        serde_json::to_string(&commit.metadata).map_err(|e| StoreError::Invalid(format!("metadata: {e}")))?;
+    let org = commit.metadata.org_id.as_deref();
+    let mut stream_versions = Vec::with_capacity(commit.appends.len());
+    for append in &commit.appends {
+        let actual = stream_version(conn, append.stream.as_str()).await?;
+        if !append.expected.admits(actual) {
+            return Err(StoreError::Conflict { stream: append.stream.to_string(), expected: append.expected, actual });
+        }
+        let rows = chain_rows(append, actual, &metadata, recorded_at, tail);
+        insert_rows(conn, &rows, org).await?;
+        for row in &rows {
+            projections::project(conn, row, org).await?;
+        }
+        stream_versions.push(actual + rows.len() as u64);
+    }
+    Ok(CommitReceipt { last_position: tail.position, stream_versions })
+}
+
+/// Numbers and hashes the events of one append, advancing the chain tail.
+fn chain_rows(
+    append: &StreamAppend,
+    current_version: u64,
+    metadata: &str,
+    recorded_at: time::OffsetDateTime,
+    tail: &mut ChainTail,
+) -> Vec<RecordedEvent> {
+    let mut version = current_version;
+    append
+        .events
+        .iter()
+        .map(|event| {
+            tail.position += 1;
+            version += 1;
+            let mut row = RecordedEvent {
+                position: tail.position,
+                stream_id: append.stream.clone(),
+                stream_version: version,
+                event_type: event.event_type.clone(),
+                schema_version: event.schema_version,
+                payload: event.payload.clone(),
+                metadata: metadata.to_owned(),
+                recorded_at,
+                hash: GENESIS,
+            };
+            row.hash = link_hash(&tail.hash, (&row).into());
+            tail.hash = row.hash;
+            row
+        })
+        .collect()
+}
+
+async fn insert_rows(conn: &mut SqliteConnection, rows: &[RecordedEvent], org: Option<&str>) -> Result<(), StoreError> {
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO events (position, stream_id, stream_version, event_type, schema_version, payload, metadata, \
+             org_id, recorded_at, hash) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            sql.push_str(if i == 0 { "(?,?,?,?,?,?,?,?,?,?)" } else { ",(?,?,?,?,?,?,?,?,?,?)" });
+        }
+        let mut query = sqlx::query(&sql);
+        for row in chunk {
+            query = query
+                .bind(signed(row.position)?)
+                .bind(row.stream_id.as_str())
+                .bind(signed(row.stream_version)?)
+                .bind(row.event_type.as_str())
+                .bind(i64::from(row.schema_version))
+                .bind(row.payload.as_str())
+                .bind(row.metadata.as_str())
+                .bind(org)
+                .bind(to_micros(row.recorded_at))
+                .bind(row.hash.as_slice());
+        }
+        query.execute(&mut *conn).await.map_err(database)?;
+    }
+    Ok(())
+}
