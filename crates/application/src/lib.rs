@@ -1,1 +1,88 @@
-//! application
+//! Consailt's use cases: the one place where commands run (load, decide, append with inline
+//! projection) and queries are answered. HTTP handlers, the CLI and background jobs all call
+//! [`App`]; none of them touches the event store directly.
+
+pub mod commands;
+pub mod context;
+pub mod error;
+pub mod ports;
+pub mod queries;
+mod runner;
+
+use std::sync::Arc;
+
+pub use context::{Caller, TenantContext};
+pub use error::AppError;
+pub use ports::{Clock, IdGenerator, Store, SystemClock, UlidGenerator};
+
+/// The application service: a store plus the clock and id source that commands need.
+#[derive(Clone)]
+pub struct App<S> {
+    store: S,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl<S: std::fmt::Debug> std::fmt::Debug for App<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("store", &self.store).finish_non_exhaustive()
+    }
+}
+
+impl<S: Store> App<S> {
+    /// An application over `store` using the system clock and ULID ids.
+    pub fn new(store: S) -> Self {
+        Self::with(store, Arc::new(SystemClock), Arc::new(UlidGenerator))
+    }
+
+    /// An application with an injected clock and id source (tests, replays).
+    pub fn with(store: S, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
+        Self { store, clock, ids }
+    }
+
+    /// The underlying store, for wiring (subscriptions, health checks).
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+}
+
+/// Fixtures for this crate's tests: a fresh SQLite store per test and a member of a new
+/// organization.
+#[cfg(test)]
+pub(crate) mod testing {
+    use domain::ids::{OrgId, UserId};
+    use domain::role::Role;
+    use store_sqlite::{SqliteConfig, SqliteStore};
+
+    use crate::commands::create_organization::CreateOrganization;
+    use crate::commands::register_user::RegisterUser;
+    use crate::{App, Caller, TenantContext};
+
+    pub(crate) type TestApp = App<SqliteStore>;
+
+    pub(crate) async fn app() -> (TestApp, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let store = SqliteStore::open(SqliteConfig::new(dir.path().join("test.db"))).await.expect("open store");
+        (App::new(store), dir)
+    }
+
+    /// A new user, owner of a new organization, acting with `role`.
+    pub(crate) async fn tenant(app: &TestApp, role: Role) -> TenantContext {
+        let caller = Caller::default();
+        let n = ulid::Ulid::new();
+        let user = app
+            .register_user(&caller, RegisterUser { email: format!("{n}@example.com"), display_name: "Tester".into() })
+            .await
+            .expect("register");
+        let org = app
+            .create_organization(&caller, CreateOrganization { name: format!("Org {n}"), owner: user.id.clone() })
+            .await
+            .expect("organization");
+        TenantContext {
+            org: OrgId::parse(&org.id).expect("valid id"),
+            actor: UserId::parse(&user.id).expect("valid id"),
+            role,
+            request_id: None,
+        }
+    }
+}

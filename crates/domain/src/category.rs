@@ -194,12 +194,12 @@ impl Aggregate for CategoryTree {
                     return Ok(vec![]);
                 }
                 self.require_parent(parent.as_ref())?;
-                if let Some(target) = &parent {
-                    if self.is_within(target, &id) {
-                        return Err(DomainError::RuleViolation(format!(
-                            "moving category {id} under {target} would create a cycle"
-                        )));
-                    }
+                if let Some(target) = &parent
+                    && self.is_within(target, &id)
+                {
+                    return Err(DomainError::RuleViolation(format!(
+                        "moving category {id} under {target} would create a cycle"
+                    )));
                 }
                 self.ensure_unique_among_siblings(&node.name, parent.as_ref(), Some(&id))?;
                 self.ensure_depth(parent.as_ref(), self.depth_below(&id))?;

@@ -70,3 +70,35 @@ mod tests {
         assert!(matches!(DomainEvent::decode(&event_type, 2, &payload), Err(DecodeError::NewerSchema { .. })));
     }
 }
+
+/// Converts one aggregate's events to and from [`DomainEvent`], so generic code can load and
+/// store any aggregate.
+pub trait AggregateEvent: Sized {
+    /// Wraps the event for the log.
+    fn into_domain(self) -> DomainEvent;
+    /// Unwraps an event read from the log; `None` when it belongs to another aggregate.
+    fn from_domain(event: DomainEvent) -> Option<Self>;
+}
+
+macro_rules! aggregate_event {
+    ($variant:ident, $event:ty) => {
+        impl AggregateEvent for $event {
+            fn into_domain(self) -> DomainEvent {
+                DomainEvent::$variant(self)
+            }
+            fn from_domain(event: DomainEvent) -> Option<Self> {
+                match event {
+                    DomainEvent::$variant(inner) => Some(inner),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+aggregate_event!(Organization, OrganizationEvent);
+aggregate_event!(User, UserEvent);
+aggregate_event!(Engagement, EngagementEvent);
+aggregate_event!(Item, ItemEvent);
+aggregate_event!(Category, CategoryEvent);
+aggregate_event!(Template, TemplateEvent);

@@ -1,0 +1,22 @@
+//! Changes a member's role; the last owner cannot be demoted.
+
+use domain::Aggregate;
+use domain::ids::UserId;
+use domain::organization::{Organization, OrganizationCommand};
+use domain::role::Role;
+
+use super::Changed;
+use crate::{App, AppError, Store, TenantContext};
+
+impl<S: Store> App<S> {
+    /// Gives `user` the role `role`.
+    pub async fn change_member_role(&self, ctx: &TenantContext, user: &str, role: Role) -> Result<Changed, AppError> {
+        let user = UserId::parse(user)?;
+        let done = self
+            .execute::<Organization>(ctx.org.as_str(), Some(&ctx.org), None, ctx.metadata(), |org| {
+                org.decide(OrganizationCommand::ChangeMemberRole { user: user.clone(), role })
+            })
+            .await?;
+        Ok(Changed { id: ctx.org.to_string(), version: done.version })
+    }
+}

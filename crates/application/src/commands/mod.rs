@@ -1,0 +1,39 @@
+//! Commands: one file per use case, each an `App` method with its input type.
+
+pub mod add_engagement_member;
+pub mod add_member;
+pub mod cancel_organization_deletion;
+pub mod change_member_role;
+pub mod change_organization_settings;
+pub mod create_category;
+pub mod create_engagement;
+pub mod create_item;
+pub mod create_organization;
+pub mod create_template;
+pub mod delete_category;
+pub mod delete_template;
+pub mod edit_item;
+pub mod instantiate_template;
+pub mod move_category;
+pub mod purge_item;
+pub mod register_user;
+pub mod remove_engagement_member;
+pub mod remove_member;
+pub mod rename_category;
+pub mod rename_organization;
+pub mod restore_item;
+pub mod restore_item_version;
+pub mod schedule_organization_deletion;
+pub mod transition_engagement;
+pub mod transition_item;
+pub mod trash_item;
+pub mod update_engagement;
+pub mod update_template;
+
+/// What a command that changes one aggregate returns: its id and new stream version (the
+/// version an `ETag` carries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    pub id: String,
+    pub version: u64,
+}

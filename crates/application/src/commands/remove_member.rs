@@ -1,0 +1,21 @@
+//! Removes a member; the last owner cannot be removed.
+
+use domain::Aggregate;
+use domain::ids::UserId;
+use domain::organization::{Organization, OrganizationCommand};
+
+use super::Changed;
+use crate::{App, AppError, Store, TenantContext};
+
+impl<S: Store> App<S> {
+    /// Removes `user` from the organization.
+    pub async fn remove_member(&self, ctx: &TenantContext, user: &str) -> Result<Changed, AppError> {
+        let user = UserId::parse(user)?;
+        let done = self
+            .execute::<Organization>(ctx.org.as_str(), Some(&ctx.org), None, ctx.metadata(), |org| {
+                org.decide(OrganizationCommand::RemoveMember { user: user.clone() })
+            })
+            .await?;
+        Ok(Changed { id: ctx.org.to_string(), version: done.version })
+    }
+}

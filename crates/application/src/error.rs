@@ -1,0 +1,34 @@
+//! The application's error: a domain refusal, a concurrency conflict, or a storage failure.
+
+use domain::DomainError;
+use store::StoreError;
+
+/// Why a use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A business rule refused the command.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The object does not exist in the caller's organization.
+    #[error("{0}")]
+    NotFound(String),
+    /// The caller's expected version is stale (an `If-Match` that no longer matches), or
+    /// retries ran out under contention.
+    #[error("version conflict: expected {expected}, current {actual}")]
+    VersionConflict { expected: u64, actual: u64 },
+    /// A constraint across objects refused the command (duplicate email, template name, ...).
+    #[error("{0}")]
+    Rejected(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Rejected(message) => AppError::Rejected(message),
+            other => AppError::Store(other),
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! What the application needs from the outside world: storage, a clock and an id source.
+
+use time::OffsetDateTime;
+
+/// Storage: the event log plus the read models it projects.
+pub trait Store: store::EventStore + store::ReadModels {}
+impl<T: store::EventStore + store::ReadModels> Store for T {}
+
+/// The current time; injected so tests drive it.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The system's UTC clock.
+#[derive(Debug, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// Mints the unique, time-ordered suffix of new ids.
+pub trait IdGenerator: Send + Sync {
+    fn next_suffix(&self) -> String;
+}
+
+/// ULID suffixes: unique and sortable by creation time.
+#[derive(Debug, Clone, Copy)]
+pub struct UlidGenerator;
+
+impl IdGenerator for UlidGenerator {
+    fn next_suffix(&self) -> String {
+        ulid::Ulid::new().to_string()
+    }
+}
