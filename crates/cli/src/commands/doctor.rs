@@ -1,0 +1,93 @@
+//! `consailt doctor`: check what the product needs at run time and say how to fix what is
+//! missing. Required checks fail the command; optional pieces are reported.
+
+use std::path::Path;
+
+use crate::Failure;
+use crate::config::{StorageArgs, load_file};
+
+struct Report {
+    failures: usize,
+}
+
+impl Report {
+    fn ok(&self, what: &str, detail: &str) {
+        println!("ok       {what}: {detail}");
+    }
+    fn fail(&mut self, what: &str, detail: &str, fix: &str) {
+        self.failures += 1;
+        println!("FAIL     {what}: {detail}\n         fix: {fix}");
+    }
+    fn optional(&self, what: &str, detail: &str) {
+        println!("optional {what}: {detail}");
+    }
+}
+
+pub async fn run(args: StorageArgs) -> Result<(), Failure> {
+    let mut report = Report { failures: 0 };
+    let file = match load_file(args.config.as_deref()) {
+        Ok(file) => {
+            report.ok("configuration", "file and environment parse");
+            file
+        }
+        Err(error) => {
+            report.fail("configuration", &error.to_string(), "correct the named key or line");
+            return Err(Failure { message: "doctor found 1 problem".to_owned(), code: 1 });
+        }
+    };
+    match args.resolve(&file) {
+        Ok(settings) => {
+            check_data_dir(&mut report, &settings.data_dir);
+            check_database(&mut report, &settings.sqlite.path).await;
+            report.ok("durability", &format!("{:?}", settings.sqlite.durability).to_lowercase());
+        }
+        Err(error) => report.fail("configuration", &error.to_string(), "fix the value"),
+    }
+    match std::env::var("CONSAILT_REDIS_URL") {
+        Ok(_) => report.optional("redis", "CONSAILT_REDIS_URL is set but Redis support is not in this build yet"),
+        Err(_) => {
+            report.optional("redis", "not configured; limits and fan-out stay in-process (fine for one instance)")
+        }
+    }
+    if report.failures == 0 {
+        println!("all required checks passed");
+        Ok(())
+    } else {
+        Err(Failure { message: format!("doctor found {} problem(s)", report.failures), code: 1 })
+    }
+}
+
+fn check_data_dir(report: &mut Report, dir: &Path) {
+    if !dir.exists() {
+        report.ok("data directory", &format!("{} will be created on first start", dir.display()));
+        return;
+    }
+    let probe = dir.join(".consailt-doctor-probe");
+    match std::fs::write(&probe, b"") {
+        Ok(()) => {
+            let _ = std::fs::remove_file(&probe);
+            report.ok("data directory", &format!("{} is writable", dir.display()));
+        }
+        Err(error) => report.fail(
+            "data directory",
+            &format!("{} is not writable: {error}", dir.display()),
+            "choose another --data-dir or fix the directory's permissions",
+        ),
+    }
+}
+
+async fn check_database(report: &mut Report, path: &Path) {
+    if !path.exists() {
+        report.ok("database", &format!("{} will be created by `consailt migrate` or `consailt serve`", path.display()));
+        return;
+    }
+    match store_sqlite::SqliteStore::inspect(path).await {
+        Ok((applied, latest)) if applied == latest => {
+            report.ok("database", &format!("schema version {applied} (current)"))
+        }
+        Ok((applied, latest)) => {
+            report.ok("database", &format!("schema version {applied}; {latest} will be applied at start"))
+        }
+        Err(error) => report.fail("database", &error.to_string(), "point --database-url at a Consailt database"),
+    }
+}

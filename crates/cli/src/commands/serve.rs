@@ -1,0 +1,67 @@
+//! `consailt serve`: the HTTP server, with graceful shutdown on SIGINT and SIGTERM. In-flight
+//! requests finish, then the writer commits what it has queued, then the process exits.
+
+use clap::Args;
+use tokio::net::TcpListener;
+
+use application::App;
+
+use crate::Failure;
+use crate::commands::open_store;
+use crate::config::{LogFormat, StorageArgs, load_file, resolve_listen};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    /// Address to listen on, HOST:PORT [default: 127.0.0.1:8080]
+    #[arg(long, env = "CONSAILT_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Log format [default: text]
+    #[arg(long, env = "CONSAILT_LOG_FORMAT", value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+}
+
+pub async fn run(args: ServeArgs, init_logging: fn(LogFormat)) -> Result<(), Failure> {
+    let file = load_file(args.storage.config.as_deref())?;
+    init_logging(args.log_format.or(file.log_format).unwrap_or_default());
+    let listen = resolve_listen(args.listen.as_deref(), &file)?;
+    let (store, settings) = open_store(&args.storage).await?;
+    let listener =
+        TcpListener::bind(listen).await.map_err(|e| Failure::from(format!("cannot listen on {listen}: {e}")))?;
+    let local = listener.local_addr()?;
+    tracing::info!(address = %local, database = %settings.sqlite.path.display(), "consailt listening");
+    let router = server::router(App::new(store.clone()));
+    server::serve(listener, router, shutdown_signal()).await?;
+    store.close().await;
+    tracing::info!("shutdown complete");
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received, finishing in-flight requests"),
+        () = terminate => tracing::info!("SIGTERM received, finishing in-flight requests"),
+    }
+}

@@ -1,0 +1,211 @@
+//! Layered configuration: defaults, then `consailt.toml`, then `CONSAILT_*` environment
+//! variables, then flags. clap folds the environment into the flags (a flag wins over its
+//! variable); what neither gives comes from the file, then from the defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use serde::Deserialize;
+use store_sqlite::{Durability, SqliteConfig};
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "consailt.toml";
+/// Where the server listens unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Where data lives unless told otherwise.
+pub const DEFAULT_DATA_DIR: &str = "./data";
+
+/// Why the configuration could not be built. Each message names its source.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read the configuration file: {source}")]
+    Unreadable { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("{0}")]
+    Value(String),
+}
+
+/// The configuration file's shape. Unknown keys are errors, so a typo never goes unnoticed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub log_format: Option<LogFormat>,
+    #[serde(default)]
+    pub storage: FileStorage,
+}
+
+/// The `[storage]` table of the configuration file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileStorage {
+    pub durability: Option<Durability>,
+    pub group_commit_linger_ms: Option<u64>,
+    pub group_commit_max_events: Option<usize>,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Options shared by every command that opens the database.
+#[derive(Debug, Clone, Default, Args)]
+pub struct StorageArgs {
+    /// Configuration file [default: ./consailt.toml when it exists]
+    #[arg(long, env = "CONSAILT_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory holding the database and files [default: ./data]
+    #[arg(long, env = "CONSAILT_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://PATH [default: SQLite at DATA_DIR/consailt.db]
+    #[arg(long, env = "CONSAILT_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// full: an acknowledged write survives power loss; normal: survives a crash of the
+    /// process only, and is faster [default: full]
+    #[arg(long, env = "CONSAILT_DURABILITY", value_name = "LEVEL", value_parser = parse_durability)]
+    pub durability: Option<Durability>,
+}
+
+fn parse_durability(raw: &str) -> Result<Durability, String> {
+    match raw {
+        "full" => Ok(Durability::Full),
+        "normal" => Ok(Durability::Normal),
+        other => Err(format!("unknown durability {other:?}; expected full or normal")),
+    }
+}
+
+/// The resolved storage settings.
+#[derive(Debug, Clone)]
+pub struct StorageSettings {
+    pub data_dir: PathBuf,
+    pub sqlite: SqliteConfig,
+}
+
+/// Reads the configuration file: the one named, or `./consailt.toml` when it exists.
+pub fn load_file(explicit: Option<&Path>) -> Result<FileSettings, ConfigError> {
+    let path = match explicit {
+        Some(path) => path.to_owned(),
+        None if Path::new(DEFAULT_CONFIG_FILE).exists() => PathBuf::from(DEFAULT_CONFIG_FILE),
+        None => return Ok(FileSettings::default()),
+    };
+    let text =
+        std::fs::read_to_string(&path).map_err(|source| ConfigError::Unreadable { path: path.clone(), source })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Invalid { path, message: one_line(&e, &text) })
+}
+
+/// Condenses a TOML error into one line: `line 3, column 1: unknown field `lisen`, ...`.
+fn one_line(error: &toml::de::Error, text: &str) -> String {
+    let message = error.message().trim().replace('\n', " ");
+    match error.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
+impl StorageArgs {
+    /// Resolves storage settings from flags/environment, then the file, then the defaults.
+    pub fn resolve(&self, file: &FileSettings) -> Result<StorageSettings, ConfigError> {
+        let data_dir =
+            self.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let url = self.database_url.clone().or_else(|| file.database_url.clone());
+        let path = match url {
+            Some(url) => sqlite_path(&url)?,
+            None => data_dir.join("consailt.db"),
+        };
+        let mut sqlite = SqliteConfig::new(path);
+        sqlite.durability = self.durability.or(file.storage.durability).unwrap_or_default();
+        if let Some(ms) = file.storage.group_commit_linger_ms {
+            sqlite.linger = Duration::from_millis(ms);
+        }
+        if let Some(max) = file.storage.group_commit_max_events {
+            if max == 0 {
+                return Err(ConfigError::Value("storage.group_commit_max_events must be at least 1".to_owned()));
+            }
+            sqlite.max_batch_events = max;
+        }
+        Ok(StorageSettings { data_dir, sqlite })
+    }
+}
+
+/// The file path of a `sqlite:` URL; other schemes are not available in this build.
+fn sqlite_path(url: &str) -> Result<PathBuf, ConfigError> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"));
+    match rest {
+        Some(rest) => {
+            let path = rest.split('?').next().unwrap_or_default();
+            if path.is_empty() {
+                return Err(ConfigError::Value(format!("database URL {url:?} names no file")));
+            }
+            Ok(PathBuf::from(path))
+        }
+        None if url.starts_with("postgres://") || url.starts_with("postgresql://") => Err(ConfigError::Value(
+            "PostgreSQL is not available in this build yet; use the embedded SQLite default (omit --database-url)"
+                .to_owned(),
+        )),
+        None => Err(ConfigError::Value(format!("unsupported database URL {url:?}; expected sqlite://PATH"))),
+    }
+}
+
+/// Resolves the listen address from flag/environment, then the file, then the default.
+pub fn resolve_listen(flag: Option<&str>, file: &FileSettings) -> Result<SocketAddr, ConfigError> {
+    let raw = flag.map(str::to_owned).or_else(|| file.listen.clone()).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    raw.parse().map_err(|e| ConfigError::Value(format!("listen address {raw:?} is not HOST:PORT: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<FileSettings, String> {
+        toml::from_str::<FileSettings>(text).map_err(|e| one_line(&e, text))
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let error = parse("listen = \"127.0.0.1:1\"\nlisten_port = 3\n").expect_err("unknown key");
+        assert!(error.starts_with("line 2, column 1: unknown field `listen_port`"), "{error}");
+        let nested = parse("[storage]\ndurabilty = \"full\"\n").expect_err("unknown nested key");
+        assert!(nested.starts_with("line 2, column 1: unknown field `durabilty`"), "{nested}");
+    }
+
+    #[test]
+    fn flags_beat_the_file_which_beats_defaults() {
+        let file = parse("data_dir = \"/srv/consailt\"\n[storage]\ndurability = \"normal\"\n").expect("valid");
+        let from_file = StorageArgs::default().resolve(&file).expect("resolve");
+        assert_eq!(from_file.sqlite.path, PathBuf::from("/srv/consailt/consailt.db"));
+        assert_eq!(from_file.sqlite.durability, Durability::Normal);
+        let flags =
+            StorageArgs { data_dir: Some("/tmp/x".into()), durability: Some(Durability::Full), ..Default::default() };
+        let from_flags = flags.resolve(&file).expect("resolve");
+        assert_eq!(from_flags.sqlite.path, PathBuf::from("/tmp/x/consailt.db"));
+        assert_eq!(from_flags.sqlite.durability, Durability::Full);
+        let defaults = StorageArgs::default().resolve(&FileSettings::default()).expect("resolve");
+        assert_eq!(defaults.sqlite.path, PathBuf::from("./data/consailt.db"));
+    }
+
+    #[test]
+    fn database_urls_are_checked() {
+        assert_eq!(sqlite_path("sqlite:///var/db.sqlite").expect("valid"), PathBuf::from("/var/db.sqlite"));
+        assert_eq!(sqlite_path("sqlite:rel.db").expect("valid"), PathBuf::from("rel.db"));
+        assert!(sqlite_path("postgres://localhost/x").is_err());
+        assert!(sqlite_path("mysql://x").is_err());
+        assert!(sqlite_path("sqlite://").is_err());
+    }
+}
