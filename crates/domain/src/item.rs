@@ -136,10 +136,29 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
     }
 }
 
+/// The length of a value's JSON encoding, measured without building the string.
+fn encoded_len(value: &impl Serialize) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    match serde_json::to_writer(&mut counter, value) {
+        Ok(()) => counter.0,
+        Err(_) => usize::MAX,
+    }
+}
+
 impl TryFrom<serde_json::Map<String, serde_json::Value>> for Metadata {
     type Error = DomainError;
     fn try_from(map: serde_json::Map<String, serde_json::Value>) -> Result<Self, Self::Error> {
-        let size = serde_json::Value::Object(map.clone()).to_string().len();
+        let size = encoded_len(&map);
         if size > MAX_METADATA_BYTES {
             return Err(DomainError::validation(
                 "metadata",

@@ -17,7 +17,16 @@ impl Tag {
 
     /// Normalizes and validates a tag.
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        let normalized = raw.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        let already_normal = !raw.is_empty()
+            && !raw.starts_with(' ')
+            && !raw.ends_with(' ')
+            && !raw.contains("  ")
+            && !raw.chars().any(|c| c.is_uppercase() || (c.is_whitespace() && c != ' '));
+        let normalized = if already_normal {
+            raw.to_owned()
+        } else {
+            raw.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+        };
         if normalized.is_empty() {
             return Err(DomainError::validation("tags", "a tag must not be empty"));
         }

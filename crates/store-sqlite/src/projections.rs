@@ -27,13 +27,14 @@ struct Context<'a> {
     at: i64,
 }
 
+/// Whether events of this type feed the read models.
+pub(crate) fn is_projected(event_type: &str) -> bool {
+    PROJECTED.iter().any(|prefix| event_type.starts_with(prefix))
+}
+
 /// Applies one recorded event to the read models.
-pub(crate) async fn project(
-    conn: &mut SqliteConnection,
-    event: &RecordedEvent,
-    _org: Option<&str>,
-) -> Result<(), StoreError> {
-    if !PROJECTED.iter().any(|prefix| event.event_type.starts_with(prefix)) {
+pub(crate) async fn project(conn: &mut SqliteConnection, event: &RecordedEvent) -> Result<(), StoreError> {
+    if !is_projected(&event.event_type) {
         return Ok(());
     }
     let decoded = DomainEvent::decode(&event.event_type, event.schema_version, &event.payload)
@@ -250,11 +251,11 @@ async fn engagement(conn: &mut SqliteConnection, cx: &Context<'_>, event: &Engag
     Ok(())
 }
 
-fn json_list<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
+pub(crate) fn json_list<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
     serde_json::Value::from(values.into_iter().collect::<Vec<_>>()).to_string()
 }
 
-fn content_columns(content: &ItemContent) -> (String, String, String) {
+pub(crate) fn content_columns(content: &ItemContent) -> (String, String, String) {
     (
         json_list(content.categories.iter().map(|c| c.as_str())),
         json_list(content.tags.iter().map(|t| t.as_str())),
@@ -480,7 +481,7 @@ async fn category(conn: &mut SqliteConnection, cx: &Context<'_>, event: &Categor
     Ok(())
 }
 
-fn template_columns(definition: &TemplateDefinition) -> (String, Option<&str>, String) {
+pub(crate) fn template_columns(definition: &TemplateDefinition) -> (String, Option<&str>, String) {
     let body: String = definition.body.clone().into();
     (
         body,

@@ -4,6 +4,8 @@
 //! runs in its own savepoint, so a conflict fails only that command; the batch then commits
 //! with one fsync and every command is acknowledged.
 
+use std::collections::HashMap;
+
 use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
@@ -47,6 +49,11 @@ pub(crate) fn validate(commit: &Commit) -> Result<(), StoreError> {
     }
     if count > MAX_EVENTS_PER_COMMIT {
         return Err(StoreError::Invalid(format!("a commit holds at most {MAX_EVENTS_PER_COMMIT} events, got {count}")));
+    }
+    for event in commit.appends.iter().flat_map(|a| &a.events) {
+        if let Err(error) = serde_json::from_str::<serde::de::IgnoredAny>(&event.payload) {
+            return Err(StoreError::Invalid(format!("{} payload is not JSON: {error}", event.event_type)));
+        }
     }
     Ok(())
 }
@@ -162,9 +169,10 @@ impl Writer {
         }
     }
 
-    /// Writes the batch in one transaction. A command's own failure (conflict, rejected
-    /// constraint) is rolled back to its savepoint and reported; a failure of the transaction
-    /// itself is returned.
+    /// Writes the batch in one transaction. Versions are checked in memory against one query
+    /// for every stream of the batch; events that no projection reads are inserted together at
+    /// the end. A command whose projection fails (a rejected constraint) is rolled back to its
+    /// savepoint and reported; a failure of the transaction itself is returned.
     async fn write(
         &mut self,
         commits: &[&Commit],
@@ -172,33 +180,58 @@ impl Writer {
         let conn = &mut self.conn;
         sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(database)?;
         let mut tail = chain_tail(conn).await?;
+        let mut versions = stream_versions(conn, commits).await?;
         let recorded_at = now();
         let isolate = commits.len() > 1;
+        let mut unprojected = Vec::new();
         let mut outcomes = Vec::with_capacity(commits.len());
         for commit in commits {
-            if isolate {
-                sqlx::query("SAVEPOINT command").execute(&mut *conn).await.map_err(database)?;
+            if let Err(conflict) = check_versions(commit, &versions) {
+                outcomes.push(Err(conflict));
+                continue;
             }
             let before = tail;
-            let outcome = append_commit(conn, commit, &mut tail, recorded_at).await;
-            if outcome.is_err() {
-                tail = before;
+            let rows = chain_commit(commit, &versions, recorded_at, &mut tail)?;
+            if rows.iter().any(|(row, _)| projections::is_projected(&row.event_type)) {
                 if isolate {
-                    sqlx::query("ROLLBACK TO command").execute(&mut *conn).await.map_err(database)?;
+                    sqlx::query("SAVEPOINT command").execute(&mut *conn).await.map_err(database)?;
                 }
+                if let Err(error) = insert_and_project(conn, &rows).await {
+                    tail = before;
+                    if isolate {
+                        sqlx::query("ROLLBACK TO command").execute(&mut *conn).await.map_err(database)?;
+                        sqlx::query("RELEASE command").execute(&mut *conn).await.map_err(database)?;
+                    }
+                    outcomes.push(Err(error));
+                    continue;
+                }
+                if isolate {
+                    sqlx::query("RELEASE command").execute(&mut *conn).await.map_err(database)?;
+                }
+            } else {
+                unprojected.extend(rows);
             }
-            if isolate {
-                sqlx::query("RELEASE command").execute(&mut *conn).await.map_err(database)?;
-            }
-            outcomes.push(outcome);
+            let receipt = CommitReceipt {
+                last_position: tail.position,
+                stream_versions: commit.appends.iter().map(|a| advance(&mut versions, a)).collect(),
+            };
+            outcomes.push(Ok(receipt));
         }
         if !isolate && outcomes.iter().all(Result::is_err) {
             sqlx::query("ROLLBACK").execute(&mut *conn).await.map_err(database)?;
-        } else {
-            sqlx::query("COMMIT").execute(&mut *conn).await.map_err(database)?;
+            return Ok((outcomes, tail.position));
         }
+        insert_rows(conn, &unprojected).await?;
+        sqlx::query("COMMIT").execute(&mut *conn).await.map_err(database)?;
         Ok((outcomes, tail.position))
     }
+}
+
+/// Records an accepted append in the batch's view of stream versions; returns the new version.
+fn advance(versions: &mut HashMap<String, u64>, append: &StreamAppend) -> u64 {
+    let version = versions.entry(append.stream.as_str().to_owned()).or_insert(0);
+    *version += append.events.len() as u64;
+    *version
 }
 
 async fn chain_tail(conn: &mut SqliteConnection) -> Result<ChainTail, StoreError> {
@@ -213,38 +246,73 @@ async fn chain_tail(conn: &mut SqliteConnection) -> Result<ChainTail, StoreError
     Ok(ChainTail { position: unsigned(position, "position")?, hash })
 }
 
-async fn stream_version(conn: &mut SqliteConnection, stream: &str) -> Result<u64, StoreError> {
-    let version: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = ?")
-        .bind(stream)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(database)?;
-    unsigned(version, "stream_version")
+/// The current version of every stream the batch touches, in one query: the streams travel
+/// as one JSON array, and each lookup is a single index seek (`MAX` over the unique index).
+async fn stream_versions(conn: &mut SqliteConnection, commits: &[&Commit]) -> Result<HashMap<String, u64>, StoreError> {
+    let streams: std::collections::BTreeSet<&str> =
+        commits.iter().flat_map(|c| c.appends.iter().map(|a| a.stream.as_str())).collect();
+    let list = serde_json::to_string(&streams).map_err(|e| StoreError::Invalid(format!("stream ids: {e}")))?;
+    let rows = sqlx::query(
+        "SELECT j.value, (SELECT MAX(stream_version) FROM events WHERE stream_id = j.value) FROM json_each(?) AS j",
+    )
+    .bind(list)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(database)?;
+    let mut versions = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let stream: String = row.try_get(0).map_err(database)?;
+        let version: Option<i64> = row.try_get(1).map_err(database)?;
+        versions.insert(stream, unsigned(version.unwrap_or(0), "stream_version")?);
+    }
+    Ok(versions)
 }
 
-async fn append_commit(
-    conn: &mut SqliteConnection,
-    commit: &Commit,
-    tail: &mut ChainTail,
+/// Checks every append of a commit against the batch's view of stream versions. A stream may
+/// appear twice in one commit: each append sees the ones before it.
+fn check_versions(commit: &Commit, versions: &HashMap<String, u64>) -> Result<(), StoreError> {
+    let mut seen: HashMap<&str, u64> = HashMap::new();
+    for append in &commit.appends {
+        let stream = append.stream.as_str();
+        let actual = seen.get(stream).copied().unwrap_or_else(|| versions.get(stream).copied().unwrap_or(0));
+        if !append.expected.admits(actual) {
+            return Err(StoreError::Conflict { stream: stream.to_owned(), expected: append.expected, actual });
+        }
+        seen.insert(stream, actual + append.events.len() as u64);
+    }
+    Ok(())
+}
+
+/// Numbers and hashes every event of a commit, with the organization each row carries.
+fn chain_commit<'c>(
+    commit: &'c Commit,
+    versions: &HashMap<String, u64>,
     recorded_at: time::OffsetDateTime,
-) -> Result<CommitReceipt, StoreError> {
+    tail: &mut ChainTail,
+) -> Result<Vec<(RecordedEvent, Option<&'c str>)>, StoreError> {
     let metadata =
         serde_json::to_string(&commit.metadata).map_err(|e| StoreError::Invalid(format!("metadata: {e}")))?;
     let org = commit.metadata.org_id.as_deref();
-    let mut stream_versions = Vec::with_capacity(commit.appends.len());
+    let mut seen: HashMap<&str, u64> = HashMap::new();
+    let mut rows = Vec::with_capacity(commit.event_count());
     for append in &commit.appends {
-        let actual = stream_version(conn, append.stream.as_str()).await?;
-        if !append.expected.admits(actual) {
-            return Err(StoreError::Conflict { stream: append.stream.to_string(), expected: append.expected, actual });
-        }
-        let rows = chain_rows(append, actual, &metadata, recorded_at, tail);
-        insert_rows(conn, &rows, org).await?;
-        for row in &rows {
-            projections::project(conn, row, org).await?;
-        }
-        stream_versions.push(actual + rows.len() as u64);
+        let stream = append.stream.as_str();
+        let current = seen.get(stream).copied().unwrap_or_else(|| versions.get(stream).copied().unwrap_or(0));
+        rows.extend(chain_rows(append, current, &metadata, recorded_at, tail).into_iter().map(|row| (row, org)));
+        seen.insert(stream, current + append.events.len() as u64);
     }
-    Ok(CommitReceipt { last_position: tail.position, stream_versions })
+    Ok(rows)
+}
+
+async fn insert_and_project(
+    conn: &mut SqliteConnection,
+    rows: &[(RecordedEvent, Option<&str>)],
+) -> Result<(), StoreError> {
+    insert_rows(conn, rows).await?;
+    for (row, _) in rows {
+        projections::project(conn, row).await?;
+    }
+    Ok(())
 }
 
 /// Numbers and hashes the events of one append, advancing the chain tail.
@@ -280,7 +348,7 @@ fn chain_rows(
         .collect()
 }
 
-async fn insert_rows(conn: &mut SqliteConnection, rows: &[RecordedEvent], org: Option<&str>) -> Result<(), StoreError> {
+async fn insert_rows(conn: &mut SqliteConnection, rows: &[(RecordedEvent, Option<&str>)]) -> Result<(), StoreError> {
     for chunk in rows.chunks(INSERT_CHUNK) {
         let mut sql = String::from(
             "INSERT INTO events (position, stream_id, stream_version, event_type, schema_version, payload, metadata, \
@@ -290,7 +358,7 @@ async fn insert_rows(conn: &mut SqliteConnection, rows: &[RecordedEvent], org: O
             sql.push_str(if i == 0 { "(?,?,?,?,?,?,?,?,?,?)" } else { ",(?,?,?,?,?,?,?,?,?,?)" });
         }
         let mut query = sqlx::query(&sql);
-        for row in chunk {
+        for (row, org) in chunk {
             query = query
                 .bind(signed(row.position)?)
                 .bind(row.stream_id.as_str())
@@ -299,7 +367,7 @@ async fn insert_rows(conn: &mut SqliteConnection, rows: &[RecordedEvent], org: O
                 .bind(i64::from(row.schema_version))
                 .bind(row.payload.as_str())
                 .bind(row.metadata.as_str())
-                .bind(org)
+                .bind(*org)
                 .bind(to_micros(row.recorded_at))
                 .bind(row.hash.as_slice());
         }

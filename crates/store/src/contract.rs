@@ -100,6 +100,15 @@ pub async fn empty_commits_are_invalid<S: EventStore>(store: S) -> Check {
     ensure(matches!(outcome, Err(StoreError::Invalid(_))), || format!("empty append gave {outcome:?}"))
 }
 
+/// A payload that is not JSON is refused before anything is written.
+pub async fn payloads_must_be_json<S: EventStore>(store: S) -> Check {
+    let bad = NewEvent { event_type: "contract.broken".to_owned(), schema_version: 1, payload: "{not json".to_owned() };
+    let outcome = store.append(stream(1), ExpectedVersion::Any, vec![event(0), bad], meta()).await;
+    ensure(matches!(outcome, Err(StoreError::Invalid(_))), || format!("malformed payload gave {outcome:?}"))?;
+    let head = store.head_position().await.map_err(fail("head"))?;
+    ensure(head == 0, || format!("head moved to {head}"))
+}
+
 /// Racing writers on one stream: exactly one wins each version, the others conflict.
 pub async fn racing_writers_on_one_stream<S: EventStore>(store: S) -> Check {
     let tasks: Vec<_> = (0..16)
@@ -211,6 +220,7 @@ macro_rules! event_store_contract {
             conflicts_carry_the_actual_version,
             multi_stream_commits_are_atomic,
             empty_commits_are_invalid,
+            payloads_must_be_json,
             racing_writers_on_one_stream,
             concurrent_writers_get_gapless_positions,
             the_hash_chain_verifies,
