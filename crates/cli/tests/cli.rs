@@ -19,6 +19,17 @@ fn consailt(dir: &Path, args: &[&str]) -> Output {
         .expect("run consailt")
 }
 
+/// Runs one statement on a database behind the binary's back.
+fn execute(db: &Path, sql: &str) {
+    use sqlx::Connection;
+    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    runtime.block_on(async {
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.expect("connect");
+        sqlx::query(sql).execute(&mut conn).await.expect("execute");
+        conn.close().await.expect("close");
+    });
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).trim().to_owned()
 }
@@ -52,17 +63,11 @@ fn a_database_from_a_newer_schema_is_refused_untouched() {
     let dir = tempfile::tempdir().expect("temporary directory");
     assert!(consailt(dir.path(), &["migrate", "--data-dir", "data"]).status.success());
     let db = dir.path().join("data/consailt.db");
-    let future = Command::new("sqlite3")
-        .arg(&db)
-        .arg(
-            "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) \
-             VALUES (99, 'from the future', CURRENT_TIMESTAMP, 1, x'00', 0);",
-        )
-        .status();
-    match future {
-        Ok(status) if status.success() => {}
-        other => panic!("the sqlite3 command-line tool is needed for this test (apt-get install sqlite3): {other:?}"),
-    }
+    execute(
+        &db,
+        "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) \
+         VALUES (99, 'from the future', CURRENT_TIMESTAMP, 1, x'00', 0)",
+    );
     let before = std::fs::read(&db).expect("read database");
     let output = consailt(dir.path(), &["migrate", "--data-dir", "data"]);
     assert!(!output.status.success());
@@ -122,8 +127,7 @@ fn audit_verify_reports_the_first_broken_link() {
     // A row slipped into the log behind the store's back carries no valid link.
     let insert = "INSERT INTO events (position, stream_id, stream_version, event_type, schema_version, payload, metadata, \
                   org_id, recorded_at, hash) VALUES (1, 's-1', 1, 't', 1, '{}', '{}', NULL, 0, zeroblob(32));";
-    let status = Command::new("sqlite3").arg(&db).arg(insert).status().expect("sqlite3");
-    assert!(status.success());
+    execute(&db, insert);
     let output = consailt(dir.path(), &["audit", "verify", "--data-dir", "data"]);
     assert!(!output.status.success());
     let message = stderr(&output);

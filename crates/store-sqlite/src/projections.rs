@@ -319,7 +319,7 @@ async fn file_in_categories(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(clippy::too_many_arguments, reason = "one argument per column of an item version row")]
 async fn insert_version(
     conn: &mut SqliteConnection,
     org: &str,

@@ -178,9 +178,7 @@ impl Writer {
         commits: &[&Commit],
     ) -> Result<(Vec<Result<CommitReceipt, StoreError>>, u64), StoreError> {
         let conn = &mut self.conn;
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(database)?;
-        let mut tail = chain_tail(conn).await?;
-        let mut versions = stream_versions(conn, commits).await?;
+        let (mut tail, mut versions) = begin(conn, commits).await?;
         let recorded_at = now();
         let isolate = commits.len() > 1;
         let mut unprojected = Vec::new();
@@ -221,8 +219,7 @@ impl Writer {
             sqlx::query("ROLLBACK").execute(&mut *conn).await.map_err(database)?;
             return Ok((outcomes, tail.position));
         }
-        insert_rows(conn, &unprojected).await?;
-        sqlx::query("COMMIT").execute(&mut *conn).await.map_err(database)?;
+        insert_rows_and_commit(conn, &unprojected).await?;
         Ok((outcomes, tail.position))
     }
 }
@@ -234,38 +231,46 @@ fn advance(versions: &mut HashMap<String, u64>, append: &StreamAppend) -> u64 {
     *version
 }
 
-async fn chain_tail(conn: &mut SqliteConnection) -> Result<ChainTail, StoreError> {
-    let row = sqlx::query("SELECT position, hash FROM events ORDER BY position DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(database)?;
-    let Some(row) = row else { return Ok(ChainTail { position: 0, hash: GENESIS }) };
-    let position: i64 = row.try_get(0).map_err(database)?;
-    let hash: Vec<u8> = row.try_get(1).map_err(database)?;
-    let hash = hash.try_into().map_err(|_| StoreError::Corrupt(format!("event {position} has a malformed hash")))?;
-    Ok(ChainTail { position: unsigned(position, "position")?, hash })
-}
-
-/// The current version of every stream the batch touches, in one query: the streams travel
-/// as one JSON array, and each lookup is a single index seek (`MAX` over the unique index).
-async fn stream_versions(conn: &mut SqliteConnection, commits: &[&Commit]) -> Result<HashMap<String, u64>, StoreError> {
+/// Opens the batch's transaction and reads, in the same round trip to SQLite, the tail of the
+/// hash chain and the current version of every stream the batch touches (the streams travel
+/// as one JSON array; each lookup is one seek on the unique index).
+async fn begin(
+    conn: &mut SqliteConnection,
+    commits: &[&Commit],
+) -> Result<(ChainTail, HashMap<String, u64>), StoreError> {
     let streams: std::collections::BTreeSet<&str> =
         commits.iter().flat_map(|c| c.appends.iter().map(|a| a.stream.as_str())).collect();
     let list = serde_json::to_string(&streams).map_err(|e| StoreError::Invalid(format!("stream ids: {e}")))?;
     let rows = sqlx::query(
-        "SELECT j.value, (SELECT MAX(stream_version) FROM events WHERE stream_id = j.value) FROM json_each(?) AS j",
+        "BEGIN IMMEDIATE; \
+         SELECT NULL, position, hash FROM (SELECT position, hash FROM events ORDER BY position DESC LIMIT 1) \
+         UNION ALL \
+         SELECT j.value, (SELECT MAX(stream_version) FROM events WHERE stream_id = j.value), NULL FROM json_each(?) AS j",
     )
     .bind(list)
     .fetch_all(&mut *conn)
     .await
     .map_err(database)?;
-    let mut versions = HashMap::with_capacity(rows.len());
+    let mut tail = ChainTail { position: 0, hash: GENESIS };
+    let mut versions = HashMap::with_capacity(streams.len());
     for row in rows {
-        let stream: String = row.try_get(0).map_err(database)?;
-        let version: Option<i64> = row.try_get(1).map_err(database)?;
-        versions.insert(stream, unsigned(version.unwrap_or(0), "stream_version")?);
+        let stream: Option<String> = row.try_get(0).map_err(database)?;
+        let number: Option<i64> = row.try_get(1).map_err(database)?;
+        match stream {
+            None => {
+                let position = number.unwrap_or(0);
+                let hash: Vec<u8> = row.try_get(2).map_err(database)?;
+                let hash = hash
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt(format!("event {position} has a malformed hash")))?;
+                tail = ChainTail { position: unsigned(position, "position")?, hash };
+            }
+            Some(stream) => {
+                versions.insert(stream, unsigned(number.unwrap_or(0), "stream_version")?);
+            }
+        }
     }
-    Ok(versions)
+    Ok((tail, versions))
 }
 
 /// Checks every append of a commit against the batch's view of stream versions. A stream may
@@ -349,13 +354,38 @@ fn chain_rows(
 }
 
 async fn insert_rows(conn: &mut SqliteConnection, rows: &[(RecordedEvent, Option<&str>)]) -> Result<(), StoreError> {
-    for chunk in rows.chunks(INSERT_CHUNK) {
+    insert_rows_then(conn, rows, "").await
+}
+
+/// Inserts the rows and commits, the commit riding with the last insert (one round trip fewer).
+async fn insert_rows_and_commit(
+    conn: &mut SqliteConnection,
+    rows: &[(RecordedEvent, Option<&str>)],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        sqlx::query("COMMIT").execute(&mut *conn).await.map_err(database)?;
+        return Ok(());
+    }
+    insert_rows_then(conn, rows, "; COMMIT").await
+}
+
+/// Inserts rows with multi-row statements; `tail` is appended to the last statement.
+async fn insert_rows_then(
+    conn: &mut SqliteConnection,
+    rows: &[(RecordedEvent, Option<&str>)],
+    tail: &str,
+) -> Result<(), StoreError> {
+    let chunks = rows.len().div_ceil(INSERT_CHUNK);
+    for (index, chunk) in rows.chunks(INSERT_CHUNK).enumerate() {
         let mut sql = String::from(
             "INSERT INTO events (position, stream_id, stream_version, event_type, schema_version, payload, metadata, \
              org_id, recorded_at, hash) VALUES ",
         );
         for i in 0..chunk.len() {
             sql.push_str(if i == 0 { "(?,?,?,?,?,?,?,?,?,?)" } else { ",(?,?,?,?,?,?,?,?,?,?)" });
+        }
+        if index + 1 == chunks {
+            sql.push_str(tail);
         }
         let mut query = sqlx::query(&sql);
         for (row, org) in chunk {

@@ -4,7 +4,8 @@
 
 pub mod history;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use time::OffsetDateTime;
 
@@ -15,26 +16,31 @@ use domain::ids::{OrgId, UserId};
 use domain::role::Role;
 use store_sqlite::{SqliteConfig, SqliteStore};
 
-/// A clock that moves only when told to.
+/// A clock that moves only when told to (microsecond precision).
 #[derive(Debug, Clone)]
-pub struct ManualClock(Arc<Mutex<OffsetDateTime>>);
+pub struct ManualClock(Arc<AtomicI64>);
+
+fn micros(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX)
+}
 
 impl ManualClock {
     /// A clock stopped at `at`.
     pub fn at(at: OffsetDateTime) -> Self {
-        Self(Arc::new(Mutex::new(at)))
+        Self(Arc::new(AtomicI64::new(micros(at))))
     }
 
     /// Moves the clock forward.
     pub fn advance(&self, by: time::Duration) {
-        let mut now = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        *now += by;
+        let by = i64::try_from(by.whole_microseconds()).unwrap_or(i64::MAX);
+        self.0.fetch_add(by, Ordering::SeqCst);
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> OffsetDateTime {
-        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        let micros = i128::from(self.0.load(Ordering::SeqCst));
+        OffsetDateTime::from_unix_timestamp_nanos(micros * 1_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 }
 

@@ -1,0 +1,22 @@
+# Developer entry points. CI runs .ci/run, which calls `make test`.
+.PHONY: dev run test lint doctor bench
+
+dev: ## run the server from a debug build, data in ./data
+	cargo run --bin consailt -- serve
+
+run: ## run the server from a release build
+	cargo run --release --bin consailt -- serve
+
+test: ## every test of the workspace
+	@command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
+	cargo nextest run --workspace
+
+lint: ## formatting and clippy, as CI checks them
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+doctor: ## what the toolchain and optional pieces look like here, and how to fix gaps
+	@bash scripts/doctor
+
+bench: ## benchmarks against PostgreSQL and the sqlite3 tool (several minutes)
+	bash bench/run.sh
