@@ -71,27 +71,35 @@ pgbench_run() {
 }
 
 sqlite_cli_run() {
-    local db="$WORK/cli.db"
+    local sql=$1 bench=$2 db="$WORK/cli.db"
     rm -f "$db" "$db-wal" "$db-shm"
     sqlite3 "$db" < crates/store-sqlite/migrations/0001_event_log.sql
     local started ended
     started=$(date +%s.%N)
-    sqlite3 "$db" < "$WORK/bulk.sql" >/dev/null
+    sqlite3 "$db" < "$sql" >/dev/null
     ended=$(date +%s.%N)
-    python3 -c "import json,sys; s=float(sys.argv[2])-float(sys.argv[1]); print(json.dumps({'bench':'sqlite_cli_bulk','events':int(sys.argv[3]),'events_per_sec':int(sys.argv[3])/s}))" \
-        "$started" "$ended" "$BULK_EVENTS" >>"$RESULTS"
+    python3 -c "import json,sys; s=float(sys.argv[2])-float(sys.argv[1]); print(json.dumps({'bench':sys.argv[4],'events':int(sys.argv[3]),'events_per_sec':int(sys.argv[3])/s}))" \
+        "$started" "$ended" "$BULK_EVENTS" "$bench" >>"$RESULTS"
 }
 
-# The ceiling: the same rows, the same unique index, one transaction, in the sqlite3 tool.
-python3 - "$BULK_EVENTS" >"$WORK/bulk.sql" <<'PY'
+# The ceiling: the same rows, the same schema and indexes, one transaction, in the sqlite3
+# tool; once as one INSERT per row and once as multi-row INSERTs of 500 rows (the higher of
+# the two is the ceiling).
+python3 - "$BULK_EVENTS" "$WORK/bulk.sql" "$WORK/bulk_multi.sql" <<'PY'
 import sys
-n = int(sys.argv[1])
+n, single, multi = int(sys.argv[1]), open(sys.argv[2], "w"), open(sys.argv[3], "w")
 pad = "x" * 160
-print("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536; BEGIN;")
+head = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536; BEGIN;\n"
+row = lambda i: (f"({i+1},'import-s{i//100}',{i%100+1},'bench.appended',1,'{{\"n\":{i},\"pad\":\"{pad}\"}}',"
+                 f"'{{\"org_id\":\"org_bench\"}}','org_bench',1700000000000000,randomblob(32))")
+single.write(head)
+multi.write(head)
 for i in range(n):
-    print(f"INSERT INTO events VALUES ({i+1},'import-s{i//100}',{i%100+1},'bench.appended',1,"
-          f"'{{\"n\":{i},\"pad\":\"{pad}\"}}','{{\"org_id\":\"org_bench\"}}','org_bench',1700000000000000,randomblob(32));")
-print("COMMIT;")
+    single.write(f"INSERT INTO events VALUES {row(i)};\n")
+for start in range(0, n, 500):
+    multi.write("INSERT INTO events VALUES " + ",".join(row(i) for i in range(start, min(n, start + 500))) + ";\n")
+single.write("COMMIT;\n")
+multi.write("COMMIT;\n")
 PY
 
 fresh() { rm -f "$WORK"/c.db*; echo "$WORK/c.db"; }
@@ -107,7 +115,8 @@ for rep in $(seq "$REPS"); do
         pgbench_run "$writers" "$rep"
     done
     consailt bulk --batch 100 --total "$BULK_EVENTS"
-    sqlite_cli_run
+    sqlite_cli_run "$WORK/bulk.sql" sqlite_cli_bulk
+    sqlite_cli_run "$WORK/bulk_multi.sql" sqlite_cli_bulk_multirow
     consailt bulk --batch 1000 --total "$BULK_EVENTS"
     consailt app --writers 1 --seconds "$SECONDS_PER"
     consailt app --writers 32 --seconds "$SECONDS_PER"

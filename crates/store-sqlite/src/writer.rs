@@ -50,12 +50,32 @@ pub(crate) fn validate(commit: &Commit) -> Result<(), StoreError> {
     if count > MAX_EVENTS_PER_COMMIT {
         return Err(StoreError::Invalid(format!("a commit holds at most {MAX_EVENTS_PER_COMMIT} events, got {count}")));
     }
+    for append in &commit.appends {
+        if !is_plain_name(append.stream.as_str()) {
+            return Err(StoreError::Invalid(format!(
+                "stream id {:?} must be 1 to 200 characters of letters, digits and -_.:",
+                append.stream.as_str()
+            )));
+        }
+    }
     for event in commit.appends.iter().flat_map(|a| &a.events) {
+        if !is_plain_name(&event.event_type) {
+            return Err(StoreError::Invalid(format!(
+                "event type {:?} must be 1 to 200 characters of letters, digits and -_.:",
+                event.event_type
+            )));
+        }
         if let Err(error) = serde_json::from_str::<serde::de::IgnoredAny>(&event.payload) {
             return Err(StoreError::Invalid(format!("{} payload is not JSON: {error}", event.event_type)));
         }
     }
     Ok(())
+}
+
+/// Whether a stream id or event type is a plain name: what the log can splice into JSON and
+/// logs without escaping.
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 200 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
 /// The last committed position.

@@ -100,11 +100,14 @@ pub async fn empty_commits_are_invalid<S: EventStore>(store: S) -> Check {
     ensure(matches!(outcome, Err(StoreError::Invalid(_))), || format!("empty append gave {outcome:?}"))
 }
 
-/// A payload that is not JSON is refused before anything is written.
-pub async fn payloads_must_be_json<S: EventStore>(store: S) -> Check {
+/// A payload that is not JSON, or a stream id that is not a plain name, is refused before
+/// anything is written.
+pub async fn malformed_events_are_refused<S: EventStore>(store: S) -> Check {
     let bad = NewEvent { event_type: "contract.broken".to_owned(), schema_version: 1, payload: "{not json".to_owned() };
     let outcome = store.append(stream(1), ExpectedVersion::Any, vec![event(0), bad], meta()).await;
     ensure(matches!(outcome, Err(StoreError::Invalid(_))), || format!("malformed payload gave {outcome:?}"))?;
+    let quoted = store.append(StreamId::new("contract", "a\"b"), ExpectedVersion::Any, vec![event(1)], meta()).await;
+    ensure(matches!(quoted, Err(StoreError::Invalid(_))), || format!("a quoted stream id gave {quoted:?}"))?;
     let head = store.head_position().await.map_err(fail("head"))?;
     ensure(head == 0, || format!("head moved to {head}"))
 }
@@ -220,7 +223,7 @@ macro_rules! event_store_contract {
             conflicts_carry_the_actual_version,
             multi_stream_commits_are_atomic,
             empty_commits_are_invalid,
-            payloads_must_be_json,
+            malformed_events_are_refused,
             racing_writers_on_one_stream,
             concurrent_writers_get_gapless_positions,
             the_hash_chain_verifies,

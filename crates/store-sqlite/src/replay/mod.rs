@@ -113,15 +113,15 @@ fn fold_page(mut model: ReplayModel, packed: &str) -> Result<ReplayModel, StoreE
 }
 
 /// Reads the next page of events packed into one JSON array, so a page crosses from SQLite
-/// to Rust as one value instead of one message per row. Payloads are spliced in as stored
-/// (the store accepts only valid JSON): re-parsing them in SQLite would cost more than the
-/// rest of the page. `None` at the end of the log.
+/// to Rust as one value instead of one message per row. Stream ids, event types and payloads
+/// are spliced in as stored (the store accepts only plain identifiers and valid JSON):
+/// escaping or re-parsing them in SQLite would cost more than the rest of the page. `None` at
+/// the end of the log.
 async fn read_page(conn: &mut SqliteConnection, after: i64) -> Result<Option<(i64, u64, String)>, StoreError> {
     const PAGE: i64 = 10_000;
     let row = sqlx::query(
-        "SELECT MAX(position), COUNT(*), '[' || group_concat('[' || position || ',' || json_quote(stream_id) || ',' \
-         || stream_version || ',' || json_quote(event_type) || ',' || schema_version || ',' || payload || ',' \
-         || recorded_at || ']', ',') || ']' \
+        "SELECT MAX(position), COUNT(*), '[' || group_concat(format('[%d,\"%s\",%d,\"%s\",%d,%s,%d]', position, \
+         stream_id, stream_version, event_type, schema_version, payload, recorded_at), ',') || ']' \
          FROM (SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?)",
     )
     .bind(after)
