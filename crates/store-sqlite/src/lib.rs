@@ -2,6 +2,7 @@
 //! append durable with one fsync per batch, the hash-chained log, inline projections into the
 //! core read models, replay, and the embedded migrations.
 
+mod checkpoint;
 mod database;
 mod error;
 mod migrations;
@@ -93,7 +94,7 @@ impl SqliteStore {
         let opened = database::open(&config).await?;
         let head = writer::current_head(&opened.reads).await.map_err(|e| OpenError::cause(&config.path, e))?;
         let (head_tx, head_rx) = watch::channel(head);
-        let writer = writer::spawn(opened.writer, head_tx, &config);
+        let writer = writer::spawn(opened.writer, opened.reads.clone(), head_tx, &config);
         Ok(Self { inner: Arc::new(Inner { writer, reads: opened.reads, head: head_rx, path: config.path }) })
     }
 
@@ -114,11 +115,16 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Drops every read model and rebuilds it from the log in one transaction.
+    /// Drops every read model and rebuilds it from the log in one transaction. The rebuilt
+    /// tables are durable when this returns; folding them from the write-ahead log into the
+    /// database file happens afterwards, in the background.
     pub async fn replay(&self) -> Result<ReplayReport, StoreError> {
         let (reply, receipt) = oneshot::channel();
         self.send(writer::WriteRequest::Replay { reply }).await?;
-        receipt.await.map_err(|_| StoreError::Unavailable("the writer stopped during replay".to_owned()))?
+        let report =
+            receipt.await.map_err(|_| StoreError::Unavailable("the writer stopped during replay".to_owned()))??;
+        tokio::spawn(checkpoint::passive(self.inner.reads.clone()));
+        Ok(report)
     }
 
     /// The rows of every read-model table, for comparing two databases row for row.
@@ -126,12 +132,14 @@ impl SqliteStore {
         replay::dump(&self.inner.reads).await
     }
 
-    /// Closes the pool after the writer has committed everything already queued.
+    /// Closes the store after the writer has committed everything already queued, folding
+    /// the write-ahead log back into the database file.
     pub async fn close(&self) {
         let (reply, done) = oneshot::channel();
         if self.send(writer::WriteRequest::Shutdown { reply }).await.is_ok() {
             let _ = done.await;
         }
+        checkpoint::truncate(&self.inner.reads).await;
         self.inner.reads.close().await;
     }
 

@@ -87,17 +87,20 @@ pub(crate) async fn current_head(pool: &SqlitePool) -> Result<u64, StoreError> {
 
 pub(crate) fn spawn(
     conn: SqliteConnection,
+    reads: SqlitePool,
     head: watch::Sender<u64>,
     config: &SqliteConfig,
 ) -> mpsc::Sender<WriteRequest> {
     let (sender, receiver) = mpsc::channel(8_192);
-    let writer = Writer { conn, head, max_batch_events: config.max_batch_events.max(1), linger: config.linger };
+    let writer = Writer { conn, reads, head, max_batch_events: config.max_batch_events.max(1), linger: config.linger };
     tokio::spawn(writer.run(receiver));
     sender
 }
 
 struct Writer {
     conn: SqliteConnection,
+    /// For replay, which reads the log on a second connection while this one writes.
+    reads: SqlitePool,
     head: watch::Sender<u64>,
     max_batch_events: usize,
     linger: std::time::Duration,
@@ -128,7 +131,7 @@ impl Writer {
                     self.commit_batch(batch).await;
                 }
                 WriteRequest::Replay { reply } => {
-                    let outcome = replay::rebuild(&mut self.conn).await;
+                    let outcome = replay::rebuild(&mut self.conn, &self.reads).await;
                     let _ = reply.send(outcome);
                 }
                 WriteRequest::Shutdown { reply } => {

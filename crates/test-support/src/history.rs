@@ -15,10 +15,12 @@ use domain::organization::OrganizationSettings;
 use domain::role::Role;
 
 /// What a history run did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct HistoryStats {
     pub accepted: u64,
     pub refused: u64,
+    /// Every item created, with the index of its tenant.
+    pub items: Vec<(usize, String)>,
 }
 
 /// Ids created so far in one organization, to aim later commands at.
@@ -61,6 +63,9 @@ pub async fn run<S: Store>(app: &App<S>, tenants: &[TenantContext], seed: u64, c
             Err(AppError::Store(error)) => panic!("storage failed during the history: {error}"),
             Err(_) => stats.refused += 1,
         }
+    }
+    for (t, tenant_known) in known.iter().enumerate() {
+        stats.items.extend(tenant_known.items.iter().map(|id| (t, id.clone())));
     }
     stats
 }

@@ -12,6 +12,17 @@ async fn replay_rebuilds_identical_read_models_after_a_long_random_history() {
     assert!(stats.accepted > 1_500, "the history should mostly succeed: {stats:?}");
     assert!(stats.refused > 50, "the history should exercise refusals too: {stats:?}");
 
+    // Thirty days on, every trashed item can be purged; then the history goes on.
+    test.clock.advance(time::Duration::days(31));
+    let mut purged = 0;
+    for (t, id) in &stats.items {
+        if test.app.purge_item(&tenants[*t], id).await.is_ok() {
+            purged += 1;
+        }
+    }
+    assert!(purged > 0, "the history should leave trashed items to purge");
+    history::run(&test.app, &tenants, 0x0BAD_CAFE, 500).await;
+
     let inline = test.store.dump_read_models().await.expect("dump inline");
     let total_rows: usize = inline.iter().map(|(_, rows)| rows.len()).sum();
     assert!(total_rows > 3_000, "the history should fill the tables: {total_rows} rows");

@@ -15,6 +15,9 @@ mod model;
 
 use model::ReplayModel;
 
+/// Rows per bulk `INSERT` statement.
+const ROWS_PER_STATEMENT: usize = 2_000;
+
 /// Every core read-model table, in a stable order.
 pub(crate) const READ_MODEL_TABLES: [&str; 11] = [
     "organizations",
@@ -40,13 +43,23 @@ pub struct ReplayReport {
 /// Rebuilds every read model from the log in one transaction: a failure or crash part-way
 /// leaves the previous tables untouched. The events are folded in memory ([`ReplayModel`]) and
 /// the final rows written in bulk.
-pub(crate) async fn rebuild(conn: &mut SqliteConnection) -> Result<ReplayReport, StoreError> {
+pub(crate) async fn rebuild(conn: &mut SqliteConnection, reads: &SqlitePool) -> Result<ReplayReport, StoreError> {
     let started = Instant::now();
+    // The commit must not also copy the whole rewrite into the database file: a background
+    // checkpoint does that once the replay is acknowledged (see `checkpoint.rs`).
+    sqlx::query("PRAGMA wal_autocheckpoint = 0").execute(&mut *conn).await.map_err(database)?;
+    let outcome = rebuild_in_transaction(conn, reads).await;
+    sqlx::query("PRAGMA wal_autocheckpoint = 1000").execute(&mut *conn).await.map_err(database)?;
+    let events = outcome?;
+    Ok(ReplayReport { events, elapsed: started.elapsed() })
+}
+
+async fn rebuild_in_transaction(conn: &mut SqliteConnection, reads: &SqlitePool) -> Result<u64, StoreError> {
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(database)?;
-    match project_everything(conn).await {
+    match project_everything(conn, reads).await {
         Ok(events) => {
             sqlx::query("COMMIT").execute(&mut *conn).await.map_err(database)?;
-            Ok(ReplayReport { events, elapsed: started.elapsed() })
+            Ok(events)
         }
         Err(error) => {
             let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
@@ -55,32 +68,59 @@ pub(crate) async fn rebuild(conn: &mut SqliteConnection) -> Result<ReplayReport,
     }
 }
 
-async fn project_everything(conn: &mut SqliteConnection) -> Result<u64, StoreError> {
+/// Reads the log on a second connection (SQLite work on a second thread) inside one read
+/// transaction. It starts after this transaction took the write lock, and every append goes
+/// through that lock, so it sees exactly the log this transaction would.
+async fn project_everything(conn: &mut SqliteConnection, reads: &SqlitePool) -> Result<u64, StoreError> {
+    let mut reader = reads.begin().await.map_err(database)?;
     let started = Instant::now();
+    for table in READ_MODEL_TABLES {
+        sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *conn).await.map_err(database)?;
+    }
     let mut count = 0;
-    let mut after = 0i64;
-    // Folding page n (on a blocking thread) overlaps with reading page n + 1.
+    // While page n folds on blocking threads, one SQLite connection writes the item versions
+    // of page n - 1 and the other reads page n + 1.
     let mut folding: Option<tokio::task::JoinHandle<Result<ReplayModel, StoreError>>> = None;
     let mut model = ReplayModel::default();
-    while let Some((last, page_count, packed)) = read_page(conn, after).await? {
-        let previous = match folding.take() {
+    let mut next_page = read_page(&mut reader, 0).await?;
+    while let Some((last, page_count, packed)) = next_page {
+        let mut previous = match folding.take() {
             Some(handle) => joined(handle.await)??,
             None => std::mem::take(&mut model),
         };
+        let versions = previous.take_version_rows();
         folding = Some(tokio::task::spawn_blocking(move || fold_page(previous, &packed)));
+        let (page, inserted) = tokio::join!(
+            read_page(&mut reader, last),
+            insert_rows(conn, "item_versions", model::VERSION_COLUMNS, &versions)
+        );
+        inserted?;
+        next_page = page?;
         count += page_count;
-        after = last;
     }
     if let Some(handle) = folding {
         model = joined(handle.await)??;
     }
+    reader.rollback().await.map_err(database)?;
     tracing::debug!(events = count, elapsed = ?started.elapsed(), "log read and folded");
-    for table in READ_MODEL_TABLES {
-        sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *conn).await.map_err(database)?;
-    }
+    let purged = model.purged_items().to_vec();
     write_tables(conn, model).await?;
+    delete_versions_of_purged_items(conn, &purged).await?;
     tracing::debug!(events = count, elapsed = ?started.elapsed(), "read models rewritten");
     Ok(count)
+}
+
+async fn delete_versions_of_purged_items(conn: &mut SqliteConnection, purged: &[String]) -> Result<(), StoreError> {
+    if purged.is_empty() {
+        return Ok(());
+    }
+    let list = serde_json::to_string(purged).map_err(|e| StoreError::Invalid(format!("purged items: {e}")))?;
+    sqlx::query("DELETE FROM item_versions WHERE item_id IN (SELECT value FROM json_each(?))")
+        .bind(list)
+        .execute(&mut *conn)
+        .await
+        .map_err(database)?;
+    Ok(())
 }
 
 fn joined<T>(outcome: Result<T, tokio::task::JoinError>) -> Result<T, StoreError> {
@@ -106,10 +146,38 @@ fn fold_page(mut model: ReplayModel, packed: &str) -> Result<ReplayModel, StoreE
     if !events.is_sorted_by_key(|e| e.0) {
         events.sort_by_key(|e| e.0);
     }
-    for event in &events {
-        fold(&mut model, event)?;
+    // Decoding is most of the work and needs no shared state: the two halves of the page are
+    // decoded on two threads, then folded in order.
+    let (first, second) = events.split_at(events.len() / 2);
+    let (first, second) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| decode_all(first));
+        let second = decode_all(second);
+        (first.join(), second)
+    });
+    let first = first.map_err(|_| StoreError::Corrupt("a replay decoder panicked".to_owned()))?;
+    for decoded in first?.iter().chain(second?.iter()) {
+        let (event, aggregate_id, stream_version, at) = decoded;
+        model.apply(event, aggregate_id, *stream_version, *at);
     }
     Ok(model)
+}
+
+/// A decoded event with its aggregate id, stream version and recorded time.
+type Decoded<'a> = (DomainEvent, &'a str, i64, i64);
+
+fn decode_all<'a>(events: &'a [PackedEvent<'a>]) -> Result<Vec<Decoded<'a>>, StoreError> {
+    let mut decoded = Vec::with_capacity(events.len());
+    for packed in events {
+        let PackedEvent(_, stream, stream_version, event_type, schema_version, payload, at) = packed;
+        if !projections::is_projected(event_type) {
+            continue;
+        }
+        let event = DomainEvent::decode(event_type, *schema_version, payload.get())
+            .map_err(|e| StoreError::Corrupt(format!("{stream} version {stream_version}: {e}")))?;
+        let aggregate_id = stream.split_once('-').map_or("", |(_, id)| id);
+        decoded.push((event, aggregate_id, *stream_version, *at));
+    }
+    Ok(decoded)
 }
 
 /// Reads the next page of events packed into one JSON array, so a page crosses from SQLite
@@ -122,7 +190,8 @@ async fn read_page(conn: &mut SqliteConnection, after: i64) -> Result<Option<(i6
     let row = sqlx::query(
         "SELECT MAX(position), COUNT(*), '[' || group_concat(format('[%d,\"%s\",%d,\"%s\",%d,%s,%d]', position, \
          stream_id, stream_version, event_type, schema_version, payload, recorded_at), ',') || ']' \
-         FROM (SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?)",
+         FROM (SELECT position, stream_id, stream_version, event_type, schema_version, payload, recorded_at \
+               FROM events WHERE position > ? ORDER BY position LIMIT ?)",
     )
     .bind(after)
     .bind(PAGE)
@@ -136,23 +205,10 @@ async fn read_page(conn: &mut SqliteConnection, after: i64) -> Result<Option<(i6
     Ok(Some((last, unsigned(count, "count")?, packed)))
 }
 
-fn fold(model: &mut ReplayModel, packed: &PackedEvent<'_>) -> Result<(), StoreError> {
-    let PackedEvent(_, stream, stream_version, event_type, schema_version, payload, at) = packed;
-    if !projections::is_projected(event_type) {
-        return Ok(());
-    }
-    let event = DomainEvent::decode(event_type, *schema_version, payload.get())
-        .map_err(|e| StoreError::Corrupt(format!("{stream} version {stream_version}: {e}")))?;
-    let aggregate_id = stream.split_once('-').map_or("", |(_, id)| id);
-    model.apply(&event, aggregate_id, *stream_version, *at);
-    Ok(())
-}
-
 /// Writes every table with multi-row statements whose values are SQL literals (SQLite parses
 /// literals far faster than the driver binds values one by one). The statements are built on
 /// a blocking thread while the previous one executes.
 async fn write_tables(conn: &mut SqliteConnection, model: ReplayModel) -> Result<(), StoreError> {
-    const ROWS_PER_STATEMENT: usize = 2_000;
     let (statements, mut ready) = tokio::sync::mpsc::channel::<String>(2);
     let builder = tokio::task::spawn_blocking(move || {
         for table in model.into_tables() {
@@ -168,6 +224,20 @@ async fn write_tables(conn: &mut SqliteConnection, model: ReplayModel) -> Result
         sqlx::query(&sql).persistent(false).execute(&mut *conn).await.map_err(database)?;
     }
     joined(builder.await)
+}
+
+/// Inserts rows of one table (used for the rows written while the log is still being read).
+async fn insert_rows(
+    conn: &mut SqliteConnection,
+    table: &str,
+    columns: &[&str],
+    rows: &[Vec<model::Cell>],
+) -> Result<(), StoreError> {
+    let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        sqlx::query(&insert_statement(&head, chunk)).persistent(false).execute(&mut *conn).await.map_err(database)?;
+    }
+    Ok(())
 }
 
 fn insert_statement(head: &str, rows: &[Vec<model::Cell>]) -> String {

@@ -135,21 +135,14 @@ struct Item {
     engagement: Option<String>,
     author: String,
     content: ItemContent,
+    /// `content`'s categories, tags and metadata as stored JSON, encoded once.
+    columns: (String, String, String),
     status: &'static str,
     version: i64,
     supersedes: Option<String>,
     superseded_by: Option<String>,
     trashed_at: Option<i64>,
     stamp: Stamp,
-}
-
-#[derive(Debug)]
-struct ItemVersion {
-    org: String,
-    content: ItemContent,
-    author: String,
-    restored_from: Option<i64>,
-    created_at: i64,
 }
 
 #[derive(Debug)]
@@ -172,6 +165,48 @@ struct Template {
     stamp: Stamp,
 }
 
+#[expect(clippy::too_many_arguments, reason = "one argument per column of an item version row")]
+fn version_row(
+    org: &str,
+    id: &str,
+    version: i64,
+    content: &ItemContent,
+    columns: &(String, String, String),
+    author: &str,
+    restored_from: Option<i64>,
+    at: i64,
+) -> Vec<Cell> {
+    let (categories, tags, metadata) = columns;
+    vec![
+        org.into(),
+        id.into(),
+        version.into(),
+        content.title.as_str().into(),
+        content.body.as_str().into(),
+        categories.as_str().into(),
+        tags.as_str().into(),
+        metadata.as_str().into(),
+        author.into(),
+        restored_from.into(),
+        at.into(),
+    ]
+}
+
+/// The columns of `item_versions`, in the order of [`version_row`].
+pub(crate) const VERSION_COLUMNS: &[&str] = &[
+    "org_id",
+    "item_id",
+    "version",
+    "title",
+    "body",
+    "categories",
+    "tags",
+    "metadata",
+    "author_id",
+    "restored_from",
+    "created_at",
+];
+
 /// Every read model, in memory.
 /// Ordered maps, so that each table is written in key order (appending to its indexes).
 #[derive(Debug, Default)]
@@ -182,7 +217,10 @@ pub(crate) struct ReplayModel {
     engagements: BTreeMap<String, Engagement>,
     engagement_members: BTreeMap<(String, String), (String, i64)>,
     items: BTreeMap<String, Item>,
-    item_versions: BTreeMap<(String, i64), ItemVersion>,
+    /// `item_versions` rows not yet handed out by [`ReplayModel::take_version_rows`].
+    version_rows: Vec<Vec<Cell>>,
+    /// Items purged so far, whose version rows are deleted at the end.
+    purged: Vec<String>,
     categories: BTreeMap<String, Category>,
     templates: BTreeMap<String, Template>,
 }
@@ -315,12 +353,15 @@ impl ReplayModel {
     fn item(&mut self, event: &ItemEvent, id: &str, sv: i64, at: i64) {
         use ItemEvent as E;
         if let E::Created { id, org, author, kind, engagement, content, supersedes } = event {
+            let columns = content_columns(content);
+            self.push_version(org.as_str(), id.as_str(), 1, content, &columns, author.as_str(), None, at);
             let row = Item {
                 org: org.to_string(),
                 kind: kind.as_str(),
                 engagement: engagement.as_ref().map(ToString::to_string),
                 author: author.to_string(),
                 content: content.clone(),
+                columns,
                 status: "draft",
                 version: 1,
                 supersedes: supersedes.as_ref().map(ToString::to_string),
@@ -328,27 +369,12 @@ impl ReplayModel {
                 trashed_at: None,
                 stamp: Stamp::new(sv, at),
             };
-            let version = ItemVersion {
-                org: org.to_string(),
-                content: content.clone(),
-                author: author.to_string(),
-                restored_from: None,
-                created_at: at,
-            };
-            self.item_versions.insert((id.to_string(), 1), version);
             self.items.insert(id.to_string(), row);
             return;
         }
         if let E::Purged = event {
             self.items.remove(id);
-            let versions: Vec<_> = self
-                .item_versions
-                .range((id.to_owned(), i64::MIN)..=(id.to_owned(), i64::MAX))
-                .map(|(k, _)| k.clone())
-                .collect();
-            for key in versions {
-                self.item_versions.remove(&key);
-            }
+            self.purged.push(id.to_owned());
             return;
         }
         let Some(row) = self.items.get_mut(id) else { return };
@@ -358,16 +384,23 @@ impl ReplayModel {
                     E::VersionRestored { restored_from, .. } => Some(i64::from(*restored_from)),
                     _ => None,
                 };
-                row.content = content.clone();
-                row.version = i64::from(*version);
-                let entry = ItemVersion {
-                    org: row.org.clone(),
-                    content: content.clone(),
-                    author: author.to_string(),
+                let columns = content_columns(content);
+                let version_row = version_row(
+                    &row.org,
+                    id,
+                    i64::from(*version),
+                    content,
+                    &columns,
+                    author.as_str(),
                     restored_from,
-                    created_at: at,
-                };
-                self.item_versions.insert((id.to_owned(), i64::from(*version)), entry);
+                    at,
+                );
+                row.content = content.clone();
+                row.columns = columns;
+                row.version = i64::from(*version);
+                row.stamp.touch(sv, at);
+                self.version_rows.push(version_row);
+                return;
             }
             E::StatusChanged { to, .. } => row.status = to.as_str(),
             E::Superseded { by } => {
@@ -379,6 +412,31 @@ impl ReplayModel {
             E::Created { .. } | E::Purged => {}
         }
         row.stamp.touch(sv, at);
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "one argument per column of an item version row")]
+    fn push_version(
+        &mut self,
+        org: &str,
+        id: &str,
+        version: i64,
+        content: &ItemContent,
+        columns: &(String, String, String),
+        author: &str,
+        restored_from: Option<i64>,
+        at: i64,
+    ) {
+        self.version_rows.push(version_row(org, id, version, content, columns, author, restored_from, at));
+    }
+
+    /// The `item_versions` rows folded since the last call, to be written while folding goes on.
+    pub(crate) fn take_version_rows(&mut self) -> Vec<Vec<Cell>> {
+        std::mem::take(&mut self.version_rows)
+    }
+
+    /// Items purged during the replay: their version rows must go.
+    pub(crate) fn purged_items(&self) -> &[String] {
+        &self.purged
     }
 
     fn category(&mut self, event: &CategoryEvent, at: i64) {
@@ -443,7 +501,8 @@ impl ReplayModel {
         }
     }
 
-    /// The rows of every table, in the column order of the schema.
+    /// The rows of every table, in the column order of the schema (`item_versions`: the rows
+    /// not yet taken).
     pub(crate) fn into_tables(self) -> Vec<TableRows> {
         let mut tag_counts: BTreeMap<(String, String), i64> = BTreeMap::new();
         let mut item_categories = Vec::new();
@@ -590,7 +649,7 @@ impl ReplayModel {
                     .items
                     .into_iter()
                     .map(|(id, i)| {
-                        let (categories, tags, metadata) = content_columns(&i.content);
+                        let (categories, tags, metadata) = i.columns;
                         vec![
                             i.org.into(),
                             id.into(),
@@ -614,42 +673,7 @@ impl ReplayModel {
                     })
                     .collect(),
             },
-            TableRows {
-                table: "item_versions",
-                columns: &[
-                    "org_id",
-                    "item_id",
-                    "version",
-                    "title",
-                    "body",
-                    "categories",
-                    "tags",
-                    "metadata",
-                    "author_id",
-                    "restored_from",
-                    "created_at",
-                ],
-                rows: self
-                    .item_versions
-                    .into_iter()
-                    .map(|((item, version), v)| {
-                        let (categories, tags, metadata) = content_columns(&v.content);
-                        vec![
-                            v.org.into(),
-                            item.into(),
-                            version.into(),
-                            v.content.title.into(),
-                            v.content.body.into(),
-                            categories.into(),
-                            tags.into(),
-                            metadata.into(),
-                            v.author.into(),
-                            v.restored_from.into(),
-                            v.created_at.into(),
-                        ]
-                    })
-                    .collect(),
-            },
+            TableRows { table: "item_versions", columns: VERSION_COLUMNS, rows: self.version_rows },
             TableRows {
                 table: "item_categories",
                 columns: &["org_id", "item_id", "category_id"],
