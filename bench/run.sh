@@ -121,7 +121,9 @@ for rep in $(seq "$REPS"); do
     consailt app --writers 1 --seconds "$SECONDS_PER"
     consailt app --writers 32 --seconds "$SECONDS_PER"
     rm -f "$WORK"/r.db*
+    # A SQLite database is its file and its write-ahead log together.
     cp "$WORK/history.db" "$WORK/r.db"
+    if [ -f "$WORK/history.db-wal" ]; then cp "$WORK/history.db-wal" "$WORK/r.db-wal"; fi
     "$BIN" --db "$WORK/r.db" replay >>"$RESULTS"
 done
 
