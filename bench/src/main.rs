@@ -94,6 +94,16 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[index].as_secs_f64() * 1_000.0
 }
 
+/// Waits for every writer and returns all their latencies, sorted.
+async fn sorted_latencies(tasks: Vec<tokio::task::JoinHandle<Vec<Duration>>>) -> Vec<Duration> {
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.expect("writer"));
+    }
+    latencies.sort();
+    latencies
+}
+
 fn event(payload_size: usize, n: usize) -> NewEvent {
     let filler = "x".repeat(payload_size.saturating_sub(40));
     NewEvent {
@@ -162,12 +172,8 @@ async fn appends(store: SqliteStore, writers: usize, seconds: u64) -> serde_json
             })
         })
         .collect();
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await.expect("writer"));
-    }
+    let latencies = sorted_latencies(tasks).await;
     let elapsed = started.elapsed().as_secs_f64();
-    latencies.sort();
     json!({
         "bench": "appends", "writers": writers, "events": latencies.len(),
         "events_per_sec": latencies.len() as f64 / elapsed,
@@ -251,13 +257,9 @@ async fn app_layer(store: SqliteStore, writers: usize, seconds: u64) -> serde_js
             })
         })
         .collect();
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await.expect("writer"));
-    }
+    let latencies = sorted_latencies(tasks).await;
     let elapsed = started.elapsed().as_secs_f64();
     let events = store.head_position().await.expect("head") - head_before;
-    latencies.sort();
     json!({
         "bench": "app", "writers": writers, "commands": latencies.len(), "events": events,
         "events_per_sec": events as f64 / elapsed,

@@ -1,8 +1,9 @@
 //! The group-commit writer. Every append goes through one task that owns the only writing
 //! connection: commands queue while a commit is being synced, and the next transaction takes
-//! them all (bounded by [`SqliteConfig::max_batch_events`](crate::SqliteConfig)). Each command
-//! runs in its own savepoint, so a conflict fails only that command; the batch then commits
-//! with one fsync and every command is acknowledged.
+//! them all (bounded by [`SqliteConfig::max_batch_events`](crate::SqliteConfig)). Versions are
+//! checked per command, so a conflict fails only that command; a command whose projections can
+//! refuse it (a duplicate email) runs in its own savepoint. The batch then commits with one
+//! fsync and every command is acknowledged.
 
 use std::collections::HashMap;
 
