@@ -67,6 +67,12 @@ impl Tenanted for domain::template::Template {
         self.org.as_ref()
     }
 }
+/// Users are global: they belong to no organization.
+impl Tenanted for domain::user::User {
+    fn org(&self) -> Option<&OrgId> {
+        None
+    }
+}
 
 /// Encodes aggregate events for the log.
 pub(crate) fn encode<E: AggregateEvent>(events: Vec<E>) -> Vec<NewEvent> {
@@ -201,12 +207,5 @@ impl<S: Store> App<S> {
                 Err(other) => return Err(other),
             }
         }
-    }
-}
-
-/// Users are global: they belong to no organization.
-impl Tenanted for domain::user::User {
-    fn org(&self) -> Option<&OrgId> {
-        None
     }
 }

@@ -109,12 +109,6 @@ impl SqliteStore {
         &self.inner.path
     }
 
-    /// Whether the database answers a query (for readiness probes).
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.inner.reads).await.map_err(error::database)?;
-        Ok(())
-    }
-
     /// Drops every read model and rebuilds it from the log in one transaction. The rebuilt
     /// tables are durable when this returns; folding them from the write-ahead log into the
     /// database file happens afterwards, in the background.

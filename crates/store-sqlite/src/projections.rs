@@ -65,7 +65,6 @@ async fn organization(
 ) -> Result<(), StoreError> {
     use OrganizationEvent as E;
     let org = cx.aggregate_id;
-    let touch = |sql: &'static str| sqlx::query(sql);
     match event {
         E::Created { id, name, owner } => {
             run(conn, sqlx::query(
@@ -77,13 +76,14 @@ async fn organization(
             return Ok(());
         }
         E::Renamed { name } => {
-            run(conn, touch("UPDATE organizations SET name = ? WHERE id = ?").bind(name.as_str()).bind(org)).await?;
+            run(conn, sqlx::query("UPDATE organizations SET name = ? WHERE id = ?").bind(name.as_str()).bind(org))
+                .await?;
         }
         E::SettingsChanged { settings } => {
             let budget = settings.ai_monthly_budget_cents.map(signed).transpose()?;
             run(
                 conn,
-                touch("UPDATE organizations SET ai_monthly_budget_cents = ?, retention_days = ? WHERE id = ?")
+                sqlx::query("UPDATE organizations SET ai_monthly_budget_cents = ?, retention_days = ? WHERE id = ?")
                     .bind(budget)
                     .bind(settings.retention_days.map(i64::from))
                     .bind(org),
@@ -93,14 +93,15 @@ async fn organization(
         E::DeletionScheduled { effective_at } => {
             run(
                 conn,
-                touch("UPDATE organizations SET deletion_scheduled_for = ? WHERE id = ?")
+                sqlx::query("UPDATE organizations SET deletion_scheduled_for = ? WHERE id = ?")
                     .bind(to_micros(*effective_at))
                     .bind(org),
             )
             .await?;
         }
         E::DeletionCancelled => {
-            run(conn, touch("UPDATE organizations SET deletion_scheduled_for = NULL WHERE id = ?").bind(org)).await?;
+            run(conn, sqlx::query("UPDATE organizations SET deletion_scheduled_for = NULL WHERE id = ?").bind(org))
+                .await?;
         }
         E::MemberAdded { user, role } => {
             run(

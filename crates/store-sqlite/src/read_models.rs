@@ -28,6 +28,19 @@ fn optional_time(micros: Option<i64>) -> Result<Option<time::OffsetDateTime>, St
     micros.map(from_micros).transpose()
 }
 
+impl SqliteStore {
+    /// Runs a query whose one parameter is the organization and maps every row.
+    async fn org_rows<T>(
+        &self,
+        sql: &str,
+        org: &str,
+        map: impl Fn(&SqliteRow) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let rows = sqlx::query(sql).bind(org).fetch_all(self.reads()).await.map_err(database)?;
+        rows.iter().map(map).collect()
+    }
+}
+
 impl ReadModels for SqliteStore {
     async fn organization(&self, org: &str) -> Result<Option<OrganizationView>, StoreError> {
         let row = sqlx::query("SELECT * FROM organizations WHERE id = ?")
@@ -65,12 +78,10 @@ impl ReadModels for SqliteStore {
     }
 
     async fn members(&self, org: &str) -> Result<Vec<MembershipView>, StoreError> {
-        let rows = sqlx::query("SELECT user_id, role FROM memberships WHERE org_id = ? ORDER BY user_id")
-            .bind(org)
-            .fetch_all(self.reads())
-            .await
-            .map_err(database)?;
-        rows.iter().map(|row| Ok(MembershipView { user_id: get(row, "user_id")?, role: get(row, "role")? })).collect()
+        self.org_rows("SELECT user_id, role FROM memberships WHERE org_id = ? ORDER BY user_id", org, |row| {
+            Ok(MembershipView { user_id: get(row, "user_id")?, role: get(row, "role")? })
+        })
+        .await
     }
 
     async fn engagement(&self, org: &str, id: &str) -> Result<Option<EngagementView>, StoreError> {
@@ -161,45 +172,23 @@ impl ReadModels for SqliteStore {
     }
 
     async fn categories(&self, org: &str) -> Result<Vec<CategoryView>, StoreError> {
-        let rows = sqlx::query("SELECT id, name, parent_id FROM categories WHERE org_id = ? ORDER BY name, id")
-            .bind(org)
-            .fetch_all(self.reads())
-            .await
-            .map_err(database)?;
-        rows.iter()
-            .map(|row| {
-                Ok(CategoryView { id: get(row, "id")?, name: get(row, "name")?, parent_id: get(row, "parent_id")? })
-            })
-            .collect()
+        self.org_rows("SELECT id, name, parent_id FROM categories WHERE org_id = ? ORDER BY name, id", org, |row| {
+            Ok(CategoryView { id: get(row, "id")?, name: get(row, "name")?, parent_id: get(row, "parent_id")? })
+        })
+        .await
     }
 
     async fn templates(&self, org: &str) -> Result<Vec<TemplateView>, StoreError> {
-        let rows = sqlx::query("SELECT id, name, default_kind FROM templates WHERE org_id = ? ORDER BY name")
-            .bind(org)
-            .fetch_all(self.reads())
-            .await
-            .map_err(database)?;
-        rows.iter()
-            .map(|row| {
-                Ok(TemplateView {
-                    id: get(row, "id")?,
-                    name: get(row, "name")?,
-                    default_kind: get(row, "default_kind")?,
-                })
-            })
-            .collect()
+        self.org_rows("SELECT id, name, default_kind FROM templates WHERE org_id = ? ORDER BY name", org, |row| {
+            Ok(TemplateView { id: get(row, "id")?, name: get(row, "name")?, default_kind: get(row, "default_kind")? })
+        })
+        .await
     }
 
     async fn tags(&self, org: &str) -> Result<Vec<TagCount>, StoreError> {
-        let rows = sqlx::query("SELECT tag, item_count FROM tags WHERE org_id = ? ORDER BY tag")
-            .bind(org)
-            .fetch_all(self.reads())
-            .await
-            .map_err(database)?;
-        rows.iter()
-            .map(|row| {
-                Ok(TagCount { tag: get(row, "tag")?, item_count: unsigned(get(row, "item_count")?, "item_count")? })
-            })
-            .collect()
+        self.org_rows("SELECT tag, item_count FROM tags WHERE org_id = ? ORDER BY tag", org, |row| {
+            Ok(TagCount { tag: get(row, "tag")?, item_count: unsigned(get(row, "item_count")?, "item_count")? })
+        })
+        .await
     }
 }
