@@ -22,6 +22,18 @@ pub enum AppError {
     /// Storage failed.
     #[error(transparent)]
     Store(StoreError),
+    /// No valid credentials: a missing, expired, revoked or wrong token, key or password.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Authenticated, but the role does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts; retry after the given time.
+    #[error("too many attempts; retry in {} seconds", .0.seconds())]
+    Throttled(crate::security::throttle::RetryAfter),
+    /// A failure that is ours, not the caller's (no randomness, a signing error).
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<StoreError> for AppError {

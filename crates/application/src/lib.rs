@@ -8,12 +8,14 @@ pub mod error;
 pub mod ports;
 pub mod queries;
 mod runner;
+pub mod security;
 
 use std::sync::Arc;
 
 pub use context::{Caller, TenantContext};
 pub use error::AppError;
 pub use ports::{Clock, IdGenerator, Store, SystemClock, UlidGenerator};
+pub use security::{Credential, Principal, Security, SecuritySettings};
 
 /// The application service: a store plus the clock and id source that commands need.
 #[derive(Clone)]
@@ -21,6 +23,7 @@ pub struct App<S> {
     store: S,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    security: Arc<Security>,
 }
 
 impl<S: std::fmt::Debug> std::fmt::Debug for App<S> {
@@ -30,14 +33,31 @@ impl<S: std::fmt::Debug> std::fmt::Debug for App<S> {
 }
 
 impl<S: Store> App<S> {
-    /// An application over `store` using the system clock and ULID ids.
+    /// An application over `store` using the system clock, ULID ids, and a signing key made
+    /// for this process (tokens it issues die with it; `serve` passes a persistent one).
     pub fn new(store: S) -> Self {
         Self::with(store, Arc::new(SystemClock), Arc::new(UlidGenerator))
     }
 
     /// An application with an injected clock and id source (tests, replays).
     pub fn with(store: S, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
-        Self { store, clock, ids }
+        let key = security::tokens::SigningKey::generate().unwrap_or_else(|error| {
+            tracing::error!(%error, "cannot generate a signing key; token sign-in is disabled");
+            security::tokens::SigningKey::disabled()
+        });
+        let security = Arc::new(Security::new(key, SecuritySettings::default()));
+        Self { store, clock, ids, security }
+    }
+
+    /// The same application with this signing key and these security settings.
+    pub fn with_security(mut self, key: security::tokens::SigningKey, settings: SecuritySettings) -> Self {
+        self.security = Arc::new(Security::new(key, settings));
+        self
+    }
+
+    /// The current time of the application's clock.
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
     }
 
     /// The underlying store, for wiring (subscriptions, health checks).

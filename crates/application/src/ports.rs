@@ -2,9 +2,9 @@
 
 use time::OffsetDateTime;
 
-/// Storage: the event log plus the read models it projects.
-pub trait Store: store::EventStore + store::ReadModels {}
-impl<T: store::EventStore + store::ReadModels> Store for T {}
+/// Storage: the event log, the read models it projects, and security state.
+pub trait Store: store::EventStore + store::ReadModels + store::auth::AuthStore {}
+impl<T: store::EventStore + store::ReadModels + store::auth::AuthStore> Store for T {}
 
 /// The current time; injected so tests drive it.
 pub trait Clock: Send + Sync {

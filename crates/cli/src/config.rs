@@ -38,6 +38,23 @@ pub struct FileSettings {
     pub log_format: Option<LogFormat>,
     #[serde(default)]
     pub storage: FileStorage,
+    #[serde(default)]
+    pub http: FileHttp,
+}
+
+/// The `[http]` table of the configuration file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileHttp {
+    /// Browser origins allowed to call the API (CORS), e.g. `["https://app.example.com"]`.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
+    /// Requests per minute from one client address.
+    pub rate_limit_per_ip: Option<u32>,
+    /// Requests per minute by one access token's user or one API key.
+    pub rate_limit_per_principal: Option<u32>,
+    /// Send `Strict-Transport-Security` (when served over HTTPS).
+    pub hsts: Option<bool>,
 }
 
 /// The `[storage]` table of the configuration file.

@@ -3,6 +3,7 @@
 
 mod commands;
 mod config;
+mod signing_key;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -79,11 +79,32 @@ pub fn allowed_transitions(
 /// What may be asked of an engagement.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EngagementCommand {
-    Create { id: EngagementId, org: OrgId, name: Name, client: Name, description: String, nda_required: bool },
-    UpdateDetails { name: Name, client: Name, description: String, nda_required: bool },
-    Transition { to: EngagementPhase, by_role: Role },
-    AddMember { user: UserId },
-    RemoveMember { user: UserId },
+    Create {
+        id: EngagementId,
+        org: OrgId,
+        name: Name,
+        client: Name,
+        description: String,
+        nda_required: bool,
+    },
+    UpdateDetails {
+        name: Name,
+        client: Name,
+        description: String,
+        nda_required: bool,
+    },
+    Transition {
+        to: EngagementPhase,
+        by_role: Role,
+    },
+    AddMember {
+        user: UserId,
+    },
+    RemoveMember {
+        user: UserId,
+    },
+    /// Removes the engagement for good (the application first checks no item refers to it).
+    Delete,
 }
 
 /// What happened to an engagement.
@@ -95,6 +116,7 @@ pub enum EngagementEvent {
     PhaseChanged { from: EngagementPhase, to: EngagementPhase },
     MemberAdded { user: UserId },
     MemberRemoved { user: UserId },
+    Deleted,
 }
 
 /// An engagement as folded from its events.
@@ -188,6 +210,10 @@ impl Aggregate for Engagement {
                 }
                 Ok(vec![E::MemberRemoved { user }])
             }
+            C::Delete => {
+                self.current_phase()?;
+                Ok(vec![E::Deleted])
+            }
         }
     }
 
@@ -218,6 +244,13 @@ impl Aggregate for Engagement {
             }
             E::MemberRemoved { user } => {
                 self.members.remove(user);
+            }
+            E::Deleted => {
+                // The id and organization stay: a deleted engagement is not found, and its id
+                // is never reused.
+                self.phase = None;
+                self.held_from = None;
+                self.members.clear();
             }
         }
     }
@@ -325,6 +358,19 @@ mod tests {
             .then_conflict();
         Scenario::<Engagement>::given(vec![created()])
             .when(EngagementCommand::RemoveMember { user })
+            .then_error(|e| matches!(e, DomainError::NotFound(_)));
+    }
+
+    #[test]
+    fn a_deleted_engagement_takes_no_more_commands() {
+        Scenario::<Engagement>::given(vec![created()])
+            .when(EngagementCommand::Delete)
+            .then(vec![EngagementEvent::Deleted]);
+        Scenario::<Engagement>::given(vec![created(), EngagementEvent::Deleted])
+            .when(EngagementCommand::Transition { to: P::Proposal, by_role: Role::Owner })
+            .then_error(|e| matches!(e, DomainError::NotFound(_)));
+        Scenario::<Engagement>::given(vec![created(), EngagementEvent::Deleted])
+            .when(EngagementCommand::Delete)
             .then_error(|e| matches!(e, DomainError::NotFound(_)));
     }
 

@@ -10,6 +10,7 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "event log", include_str!("../migrations/0001_event_log.sql")),
     (2, "read models", include_str!("../migrations/0002_read_models.sql")),
+    (3, "security state and list indexes", include_str!("../migrations/0003_security.sql")),
 ];
 
 /// The newest schema version this binary knows.

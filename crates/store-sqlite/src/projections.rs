@@ -240,6 +240,11 @@ async fn engagement(conn: &mut SqliteConnection, cx: &Context<'_>, event: &Engag
             )
             .await?;
         }
+        E::Deleted => {
+            run(conn, sqlx::query("DELETE FROM engagement_members WHERE engagement_id = ?").bind(id)).await?;
+            run(conn, sqlx::query("DELETE FROM engagements WHERE id = ?").bind(id)).await?;
+            return Ok(());
+        }
     }
     run(
         conn,

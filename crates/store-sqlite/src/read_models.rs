@@ -3,17 +3,20 @@
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
+use sqlx::{QueryBuilder, Sqlite};
+
 use store::read_model::{
-    CategoryView, EngagementView, ItemVersionView, ItemView, MembershipView, OrganizationView, TagCount, TemplateView,
-    UserView,
+    CategoryView, EngagementFilter, EngagementSummary, EngagementView, ItemFilter, ItemSummary, ItemVersionContent,
+    ItemVersionView, ItemView, Keyset, KeysetValue, MembershipView, OrganizationView, Page, PageRequest, SortKey,
+    TagCount, TemplateView, UserMembership, UserView,
 };
-use store::{ReadModels, StoreError};
+use store::{ReadModels, RecordedEvent, StoreError};
 
 use crate::SqliteStore;
 use crate::error::{database, unsigned};
-use crate::rows::from_micros;
+use crate::rows::{EVENT_COLUMNS, event_from_row, from_micros};
 
-fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(
+fn get<'r, T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>>(
     row: &'r SqliteRow,
     column: &str,
 ) -> Result<T, StoreError> {
@@ -38,6 +41,78 @@ impl SqliteStore {
     ) -> Result<Vec<T>, StoreError> {
         let rows = sqlx::query(sql).bind(org).fetch_all(self.reads()).await.map_err(database)?;
         rows.iter().map(map).collect()
+    }
+}
+
+fn template_from_row(row: &SqliteRow) -> Result<TemplateView, StoreError> {
+    Ok(TemplateView {
+        id: get(row, "id")?,
+        name: get(row, "name")?,
+        body: get(row, "body")?,
+        default_kind: get(row, "default_kind")?,
+        default_category: get(row, "default_category_id")?,
+        default_tags: json_list(&get::<String>(row, "default_tags")?, "default_tags")?,
+        stream_version: unsigned(get(row, "stream_version")?, "stream_version")?,
+        created_at: from_micros(get(row, "created_at")?)?,
+        updated_at: from_micros(get(row, "updated_at")?)?,
+    })
+}
+
+fn json_array(values: &[String]) -> String {
+    serde_json::Value::from(values.to_vec()).to_string()
+}
+
+impl SqliteStore {
+    /// One page of `table` in the requested order, continuing after the cursor, with the exact
+    /// count of matching rows. `conditions` appends the `WHERE` clause (the organization first).
+    async fn keyset_page<T>(
+        &self,
+        table: &str,
+        columns: &str,
+        page: &PageRequest,
+        conditions: impl Fn(&mut QueryBuilder<'_, Sqlite>),
+        map: impl Fn(&SqliteRow) -> Result<T, StoreError>,
+    ) -> Result<Page<T>, StoreError> {
+        let column = match page.sort {
+            SortKey::UpdatedAt => "updated_at",
+            SortKey::CreatedAt => "created_at",
+            SortKey::Title => match table {
+                "engagements" => "name",
+                _ => "title",
+            },
+        };
+        let mut count = QueryBuilder::<Sqlite>::new(format!("SELECT COUNT(*) FROM {table}"));
+        conditions(&mut count);
+        let total: i64 = count.build_query_scalar().fetch_one(self.reads()).await.map_err(database)?;
+
+        let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT {columns}, {column} AS sort_value FROM {table}"));
+        conditions(&mut query);
+        let (direction, comparison) = if page.descending { ("DESC", "<") } else { ("ASC", ">") };
+        if let Some(after) = &page.after {
+            query.push(format!(" AND ({column}, id) {comparison} ("));
+            match &after.value {
+                KeysetValue::Micros(micros) => query.push_bind(*micros),
+                KeysetValue::Text(text) => query.push_bind(text.clone()),
+            };
+            query.push(", ").push_bind(after.id.clone()).push(")");
+        }
+        query
+            .push(format!(" ORDER BY {column} {direction}, id {direction} LIMIT "))
+            .push_bind(i64::from(page.limit) + 1);
+        let rows = query.build().fetch_all(self.reads()).await.map_err(database)?;
+        let more = rows.len() > page.limit as usize;
+        let rows = &rows[..rows.len().min(page.limit as usize)];
+        let next = match (more, rows.last()) {
+            (true, Some(last)) => Some(Keyset {
+                value: match page.sort {
+                    SortKey::Title => KeysetValue::Text(get(last, "sort_value")?),
+                    SortKey::UpdatedAt | SortKey::CreatedAt => KeysetValue::Micros(get(last, "sort_value")?),
+                },
+                id: get(last, "id")?,
+            }),
+            _ => None,
+        };
+        Ok(Page { rows: rows.iter().map(map).collect::<Result<_, _>>()?, next, total: unsigned(total, "count")? })
     }
 }
 
@@ -108,6 +183,9 @@ impl ReadModels for SqliteStore {
             nda_required: get(&row, "nda_required")?,
             phase: get(&row, "phase")?,
             members,
+            stream_version: unsigned(get(&row, "stream_version")?, "stream_version")?,
+            created_at: from_micros(get(&row, "created_at")?)?,
+            updated_at: from_micros(get(&row, "updated_at")?)?,
         }))
     }
 
@@ -135,6 +213,9 @@ impl ReadModels for SqliteStore {
                 supersedes: get(&row, "supersedes")?,
                 superseded_by: get(&row, "superseded_by")?,
                 trashed_at: optional_time(get(&row, "trashed_at")?)?,
+                stream_version: unsigned(get(&row, "stream_version")?, "stream_version")?,
+                created_at: from_micros(get(&row, "created_at")?)?,
+                updated_at: from_micros(get(&row, "updated_at")?)?,
             })
         })
         .transpose()
@@ -179,10 +260,185 @@ impl ReadModels for SqliteStore {
     }
 
     async fn templates(&self, org: &str) -> Result<Vec<TemplateView>, StoreError> {
-        self.org_rows("SELECT id, name, default_kind FROM templates WHERE org_id = ? ORDER BY name", org, |row| {
-            Ok(TemplateView { id: get(row, "id")?, name: get(row, "name")?, default_kind: get(row, "default_kind")? })
+        self.org_rows("SELECT * FROM templates WHERE org_id = ? ORDER BY name", org, template_from_row).await
+    }
+
+    async fn template(&self, org: &str, id: &str) -> Result<Option<TemplateView>, StoreError> {
+        let row = sqlx::query("SELECT * FROM templates WHERE org_id = ? AND id = ?")
+            .bind(org)
+            .bind(id)
+            .fetch_optional(self.reads())
+            .await
+            .map_err(database)?;
+        row.as_ref().map(template_from_row).transpose()
+    }
+
+    async fn user(&self, id: &str) -> Result<Option<UserView>, StoreError> {
+        let row = sqlx::query("SELECT id, email, display_name FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.reads())
+            .await
+            .map_err(database)?;
+        row.map(|row| {
+            Ok(UserView { id: get(&row, "id")?, email: get(&row, "email")?, display_name: get(&row, "display_name")? })
+        })
+        .transpose()
+    }
+
+    async fn memberships_of_user(&self, user: &str) -> Result<Vec<UserMembership>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.org_id, o.name, m.role FROM memberships m JOIN organizations o ON o.id = m.org_id
+             WHERE m.user_id = ? ORDER BY m.created_at, m.org_id",
+        )
+        .bind(user)
+        .fetch_all(self.reads())
+        .await
+        .map_err(database)?;
+        rows.iter()
+            .map(|row| {
+                Ok(UserMembership { org_id: get(row, "org_id")?, org_name: get(row, "name")?, role: get(row, "role")? })
+            })
+            .collect()
+    }
+
+    async fn engagements_of_member(&self, org: &str, user: &str) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT engagement_id FROM engagement_members WHERE org_id = ? AND user_id = ? ORDER BY engagement_id",
+        )
+        .bind(org)
+        .bind(user)
+        .fetch_all(self.reads())
+        .await
+        .map_err(database)
+    }
+
+    async fn list_engagements(
+        &self,
+        org: &str,
+        filter: &EngagementFilter,
+        page: &PageRequest,
+    ) -> Result<Page<EngagementSummary>, StoreError> {
+        let conditions = |query: &mut QueryBuilder<'_, Sqlite>| {
+            query.push(" WHERE org_id = ").push_bind(org.to_owned());
+            if let Some(phase) = &filter.phase {
+                query.push(" AND phase = ").push_bind(phase.clone());
+            }
+            if let Some(only) = &filter.only {
+                query.push(" AND id IN (SELECT value FROM json_each(").push_bind(json_array(only)).push("))");
+            }
+        };
+        self.keyset_page(
+            "engagements",
+            "id, name, client, phase, nda_required, created_at, updated_at",
+            page,
+            conditions,
+            |row| {
+                Ok(EngagementSummary {
+                    id: get(row, "id")?,
+                    name: get(row, "name")?,
+                    client: get(row, "client")?,
+                    phase: get(row, "phase")?,
+                    nda_required: get(row, "nda_required")?,
+                    updated_at: from_micros(get(row, "updated_at")?)?,
+                })
+            },
+        )
+        .await
+    }
+
+    async fn list_items(
+        &self,
+        org: &str,
+        filter: &ItemFilter,
+        page: &PageRequest,
+    ) -> Result<Page<ItemSummary>, StoreError> {
+        let conditions = |query: &mut QueryBuilder<'_, Sqlite>| {
+            query.push(" WHERE org_id = ").push_bind(org.to_owned());
+            query.push(if filter.trashed { " AND trashed_at IS NOT NULL" } else { " AND trashed_at IS NULL" });
+            for (column, value) in
+                [("engagement_id", &filter.engagement), ("status", &filter.status), ("kind", &filter.kind)]
+            {
+                if let Some(value) = value {
+                    query.push(format!(" AND {column} = ")).push_bind(value.clone());
+                }
+            }
+            if let Some(category) = &filter.category {
+                query
+                    .push(" AND id IN (SELECT item_id FROM item_categories WHERE org_id = ")
+                    .push_bind(org.to_owned())
+                    .push(" AND category_id = ")
+                    .push_bind(category.clone())
+                    .push(")");
+            }
+            if let Some(tag) = &filter.tag {
+                query
+                    .push(" AND EXISTS (SELECT 1 FROM json_each(items.tags) WHERE value = ")
+                    .push_bind(tag.clone())
+                    .push(")");
+            }
+            if let Some(visible) = &filter.engagements_visible {
+                query
+                    .push(" AND engagement_id IN (SELECT value FROM json_each(")
+                    .push_bind(json_array(visible))
+                    .push("))");
+            }
+        };
+        let columns = "id, kind, status, title, engagement_id, author_id, categories, tags, version, trashed_at, created_at, updated_at";
+        self.keyset_page("items", columns, page, conditions, |row| {
+            Ok(ItemSummary {
+                id: get(row, "id")?,
+                kind: get(row, "kind")?,
+                status: get(row, "status")?,
+                title: get(row, "title")?,
+                engagement_id: get(row, "engagement_id")?,
+                author_id: get(row, "author_id")?,
+                categories: json_list(&get::<String>(row, "categories")?, "categories")?,
+                tags: json_list(&get::<String>(row, "tags")?, "tags")?,
+                version: u32::try_from(get::<i64>(row, "version")?)
+                    .map_err(|_| StoreError::Corrupt("item version".to_owned()))?,
+                trashed_at: optional_time(get(row, "trashed_at")?)?,
+                created_at: from_micros(get(row, "created_at")?)?,
+                updated_at: from_micros(get(row, "updated_at")?)?,
+            })
         })
         .await
+    }
+
+    async fn item_version(&self, org: &str, id: &str, version: u32) -> Result<Option<ItemVersionContent>, StoreError> {
+        let row = sqlx::query("SELECT * FROM item_versions WHERE org_id = ? AND item_id = ? AND version = ?")
+            .bind(org)
+            .bind(id)
+            .bind(i64::from(version))
+            .fetch_optional(self.reads())
+            .await
+            .map_err(database)?;
+        row.map(|row| {
+            Ok(ItemVersionContent {
+                version,
+                title: get(&row, "title")?,
+                body: get(&row, "body")?,
+                categories: json_list(&get::<String>(&row, "categories")?, "categories")?,
+                tags: json_list(&get::<String>(&row, "tags")?, "tags")?,
+                metadata: get(&row, "metadata")?,
+                author_id: get(&row, "author_id")?,
+                restored_from: get::<Option<i64>>(&row, "restored_from")?.and_then(|v| u32::try_from(v).ok()),
+                created_at: from_micros(get(&row, "created_at")?)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn org_events(&self, org: &str, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql =
+            format!("SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ? AND position > ? ORDER BY position LIMIT ?");
+        let rows = sqlx::query(&sql)
+            .bind(org)
+            .bind(i64::try_from(after).unwrap_or(i64::MAX))
+            .bind(i64::from(limit))
+            .fetch_all(self.reads())
+            .await
+            .map_err(database)?;
+        rows.iter().map(event_from_row).collect()
     }
 
     async fn tags(&self, org: &str) -> Result<Vec<TagCount>, StoreError> {

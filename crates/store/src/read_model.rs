@@ -45,6 +45,21 @@ pub struct EngagementView {
     pub nda_required: bool,
     pub phase: String,
     pub members: Vec<String>,
+    /// The engagement stream's version: what an `ETag` carries.
+    pub stream_version: u64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// An engagement in a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngagementSummary {
+    pub id: String,
+    pub name: String,
+    pub client: String,
+    pub phase: String,
+    pub nda_required: bool,
+    pub updated_at: OffsetDateTime,
 }
 
 /// A knowledge item's current version as projected.
@@ -64,6 +79,41 @@ pub struct ItemView {
     pub supersedes: Option<String>,
     pub superseded_by: Option<String>,
     pub trashed_at: Option<OffsetDateTime>,
+    /// The item stream's version: what an `ETag` carries.
+    pub stream_version: u64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// An item in a list: everything but the body and metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemSummary {
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+    pub title: String,
+    pub engagement_id: Option<String>,
+    pub author_id: String,
+    pub categories: Vec<String>,
+    pub tags: Vec<String>,
+    pub version: u32,
+    pub trashed_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// One version of an item with its full content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemVersionContent {
+    pub version: u32,
+    pub title: String,
+    pub body: String,
+    pub categories: Vec<String>,
+    pub tags: Vec<String>,
+    pub metadata: String,
+    pub author_id: String,
+    pub restored_from: Option<u32>,
+    pub created_at: OffsetDateTime,
 }
 
 /// One past or current version of an item.
@@ -95,13 +145,125 @@ pub struct TagCount {
 pub struct TemplateView {
     pub id: String,
     pub name: String,
+    pub body: String,
     pub default_kind: String,
+    pub default_category: Option<String>,
+    pub default_tags: Vec<String>,
+    /// The template stream's version: what an `ETag` carries.
+    pub stream_version: u64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// An organization a user belongs to, with the role held there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserMembership {
+    pub org_id: String,
+    pub org_name: String,
+    pub role: String,
+}
+
+/// Which items a list returns. Every field narrows the result.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemFilter {
+    pub engagement: Option<String>,
+    pub category: Option<String>,
+    pub tag: Option<String>,
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    /// The trash (trashed items only) instead of the live items.
+    pub trashed: bool,
+    /// Only items of these engagements (a guest's view); `None` means no such restriction.
+    pub engagements_visible: Option<Vec<String>>,
+}
+
+/// Which engagements a list returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngagementFilter {
+    pub phase: Option<String>,
+    /// Only these engagements (a guest's view); `None` means no such restriction.
+    pub only: Option<Vec<String>>,
+}
+
+/// The sort keys a list accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    UpdatedAt,
+    CreatedAt,
+    Title,
+}
+
+/// A position in a sorted list: the sort value and id of the last row seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keyset {
+    pub value: KeysetValue,
+    pub id: String,
+}
+
+/// A sort value: a time (microseconds) or a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeysetValue {
+    Micros(i64),
+    Text(String),
+}
+
+/// One page of a sorted list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub sort: SortKey,
+    pub descending: bool,
+    pub limit: u32,
+    pub after: Option<Keyset>,
+}
+
+/// A page of rows, where the next one starts, and how many rows match in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    pub next: Option<Keyset>,
+    pub total: u64,
 }
 
 /// Queries over the read models.
 pub trait ReadModels: Clone + Send + Sync + 'static {
     fn organization(&self, org: &str) -> impl Future<Output = Result<Option<OrganizationView>, StoreError>> + Send;
     fn user_by_email(&self, email: &str) -> impl Future<Output = Result<Option<UserView>, StoreError>> + Send;
+    fn user(&self, id: &str) -> impl Future<Output = Result<Option<UserView>, StoreError>> + Send;
+    /// The organizations a user belongs to, oldest membership first.
+    fn memberships_of_user(&self, user: &str) -> impl Future<Output = Result<Vec<UserMembership>, StoreError>> + Send;
+    /// The engagements of the organization the user is a member of.
+    fn engagements_of_member(
+        &self,
+        org: &str,
+        user: &str,
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    fn list_engagements(
+        &self,
+        org: &str,
+        filter: &EngagementFilter,
+        page: &PageRequest,
+    ) -> impl Future<Output = Result<Page<EngagementSummary>, StoreError>> + Send;
+    fn list_items(
+        &self,
+        org: &str,
+        filter: &ItemFilter,
+        page: &PageRequest,
+    ) -> impl Future<Output = Result<Page<ItemSummary>, StoreError>> + Send;
+    fn item_version(
+        &self,
+        org: &str,
+        id: &str,
+        version: u32,
+    ) -> impl Future<Output = Result<Option<ItemVersionContent>, StoreError>> + Send;
+    fn template(&self, org: &str, id: &str) -> impl Future<Output = Result<Option<TemplateView>, StoreError>> + Send;
+    /// Up to `limit` events of the organization after `after`, in log order: its audit trail.
+    fn org_events(
+        &self,
+        org: &str,
+        after: u64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<crate::RecordedEvent>, StoreError>> + Send;
     fn members(&self, org: &str) -> impl Future<Output = Result<Vec<MembershipView>, StoreError>> + Send;
     fn engagement(
         &self,

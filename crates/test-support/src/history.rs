@@ -131,9 +131,9 @@ async fn step<S: Store>(
             let Some(id) = pick(rng, &known.categories).cloned() else { return Ok(()) };
             let target = pick(rng, &known.categories).cloned();
             if rng.bool() {
-                app.move_category(ctx, &id, target.as_deref()).await?;
+                app.move_category(ctx, &id, target.as_deref(), None).await?;
             } else {
-                app.delete_category(ctx, &id, target.as_deref()).await?;
+                app.delete_category(ctx, &id, target.as_deref(), None).await?;
                 known.categories.retain(|c| c != &id);
             }
         }

@@ -17,11 +17,17 @@ impl<S: Store> App<S> {
         ctx: &TenantContext,
         id: &str,
         reassign_to: Option<&str>,
+        expected: Option<u64>,
     ) -> Result<Changed, AppError> {
         let id = CategoryId::parse(id)?;
         let target = reassign_to.map(CategoryId::parse).transpose()?;
         self.execute_across(ctx.metadata(), || async {
             let tree = self.load_in::<CategoryTree>(&ctx.org, ctx.org.as_str(), "category").await?;
+            if let Some(expected) = expected
+                && expected != tree.version
+            {
+                return Err(AppError::VersionConflict { expected, actual: tree.version });
+            }
             let filed = self.store.items_in_category(ctx.org.as_str(), id.as_str()).await?;
             let command =
                 CategoryCommand::Delete { id: id.clone(), item_count: filed.len() as u64, reassign_to: target.clone() };
@@ -68,10 +74,10 @@ mod tests {
             .await
             .expect("item");
 
-        let refused = app.delete_category(&ctx, &old, None).await;
+        let refused = app.delete_category(&ctx, &old, None, None).await;
         assert!(matches!(refused, Err(AppError::Domain(DomainError::RuleViolation(_)))), "{refused:?}");
 
-        app.delete_category(&ctx, &old, Some(&new)).await.expect("delete with target");
+        app.delete_category(&ctx, &old, Some(&new), None).await.expect("delete with target");
         let view = app.get_item(&ctx, &item.id).await.expect("item");
         assert_eq!(view.categories, vec![new.clone()]);
         assert_eq!(view.version, 2);

@@ -8,9 +8,14 @@ use crate::{App, AppError, Store, TenantContext};
 
 impl<S: Store> App<S> {
     /// Deletes template `id`.
-    pub async fn delete_template(&self, ctx: &TenantContext, id: &str) -> Result<Changed, AppError> {
+    pub async fn delete_template(
+        &self,
+        ctx: &TenantContext,
+        id: &str,
+        expected: Option<u64>,
+    ) -> Result<Changed, AppError> {
         let done = self
-            .execute::<Template>(id, Some(&ctx.org), None, ctx.metadata(), |template| {
+            .execute::<Template>(id, Some(&ctx.org), expected, ctx.metadata(), |template| {
                 template.decide(TemplateCommand::Delete)
             })
             .await?;

@@ -14,11 +14,12 @@ impl<S: Store> App<S> {
         ctx: &TenantContext,
         id: &str,
         parent: Option<&str>,
+        expected: Option<u64>,
     ) -> Result<Changed, AppError> {
         let id = CategoryId::parse(id)?;
         let parent = parent.map(CategoryId::parse).transpose()?;
         let done = self
-            .execute::<CategoryTree>(ctx.org.as_str(), Some(&ctx.org), None, ctx.metadata(), |tree| {
+            .execute::<CategoryTree>(ctx.org.as_str(), Some(&ctx.org), expected, ctx.metadata(), |tree| {
                 tree.decide(CategoryCommand::Move { id: id.clone(), parent: parent.clone() })
             })
             .await?;

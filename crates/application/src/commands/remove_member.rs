@@ -8,7 +8,8 @@ use super::Changed;
 use crate::{App, AppError, Store, TenantContext};
 
 impl<S: Store> App<S> {
-    /// Removes `user` from the organization.
+    /// Removes `user` from the organization and ends their sessions in it (their access
+    /// tokens already stop working: authentication reads the membership).
     pub async fn remove_member(&self, ctx: &TenantContext, user: &str) -> Result<Changed, AppError> {
         let user = UserId::parse(user)?;
         let done = self
@@ -16,6 +17,7 @@ impl<S: Store> App<S> {
                 org.decide(OrganizationCommand::RemoveMember { user: user.clone() })
             })
             .await?;
+        self.store.revoke_sessions_in_org(ctx.org.as_str(), user.as_str(), self.clock.now()).await?;
         Ok(Changed { id: ctx.org.to_string(), version: done.version })
     }
 }

@@ -10,11 +10,18 @@ use crate::{App, AppError, Store, TenantContext};
 
 impl<S: Store> App<S> {
     /// Renames category `id`.
-    pub async fn rename_category(&self, ctx: &TenantContext, id: &str, name: &str) -> Result<Changed, AppError> {
+    /// `expected` pins the version of the organization's category tree.
+    pub async fn rename_category(
+        &self,
+        ctx: &TenantContext,
+        id: &str,
+        name: &str,
+        expected: Option<u64>,
+    ) -> Result<Changed, AppError> {
         let id = CategoryId::parse(id)?;
         let name = Name::parse(name)?;
         let done = self
-            .execute::<CategoryTree>(ctx.org.as_str(), Some(&ctx.org), None, ctx.metadata(), |tree| {
+            .execute::<CategoryTree>(ctx.org.as_str(), Some(&ctx.org), expected, ctx.metadata(), |tree| {
                 tree.decide(CategoryCommand::Rename { id: id.clone(), name: name.clone() })
             })
             .await?;

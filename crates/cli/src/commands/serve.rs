@@ -4,11 +4,14 @@
 use clap::Args;
 use tokio::net::TcpListener;
 
-use application::App;
+use application::security::throttle::Limit;
+use application::{App, SecuritySettings};
+use server::HttpSettings;
 
-use crate::Failure;
 use crate::commands::open_store;
+use crate::config::FileSettings;
 use crate::config::{LogFormat, StorageArgs, load_file, resolve_listen};
+use crate::{Failure, signing_key};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -31,11 +34,25 @@ pub async fn run(args: ServeArgs, init_logging: fn(LogFormat)) -> Result<(), Fai
         TcpListener::bind(listen).await.map_err(|e| Failure::from(format!("cannot listen on {listen}: {e}")))?;
     let local = listener.local_addr()?;
     tracing::info!(address = %local, database = %settings.sqlite.path.display(), "consailt listening");
-    let router = server::router(App::new(store.clone()));
+    let key = signing_key::load(&settings.data_dir)?;
+    let app = App::new(store.clone()).with_security(key, SecuritySettings::default());
+    let router = server::router(app, &http_settings(&file)).map_err(Failure::from)?;
     server::serve(listener, router, shutdown_signal()).await?;
     store.close().await;
     tracing::info!("shutdown complete");
     Ok(())
+}
+
+/// HTTP settings from the `[http]` table, over the defaults.
+fn http_settings(file: &FileSettings) -> HttpSettings {
+    let defaults = HttpSettings::default();
+    let per_minute = |max: u32| Limit { max, window: time::Duration::minutes(1) };
+    HttpSettings {
+        cors_origins: file.http.cors_origins.clone(),
+        per_ip: file.http.rate_limit_per_ip.map_or(defaults.per_ip, per_minute),
+        per_principal: file.http.rate_limit_per_principal.map_or(defaults.per_principal, per_minute),
+        hsts: file.http.hsts.unwrap_or(defaults.hsts),
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

@@ -327,9 +327,14 @@ impl ReplayModel {
             self.engagements.insert(id.to_string(), row);
             return;
         }
+        if let E::Deleted = event {
+            self.engagements.remove(id);
+            self.engagement_members.retain(|(engagement, _), _| engagement != id);
+            return;
+        }
         let Some(row) = self.engagements.get_mut(id) else { return };
         match event {
-            E::Created { .. } => {}
+            E::Created { .. } | E::Deleted => {}
             E::DetailsUpdated { name, client, description, nda_required } => {
                 row.name = name.to_string();
                 row.client = client.to_string();

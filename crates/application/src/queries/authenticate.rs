@@ -1,0 +1,57 @@
+//! Who a bearer credential belongs to: an access token (JWT of a live session) or an API key.
+//! The role comes from the membership now, so revocations and role changes apply at once.
+
+use domain::ids::{OrgId, UserId};
+use domain::role::Role;
+
+use crate::security::tokens;
+use crate::{App, AppError, Credential, Principal, Store, TenantContext};
+
+const INVALID_TOKEN: &str = "the access token is invalid, expired or revoked";
+
+fn role(raw: &str) -> Result<Role, AppError> {
+    Role::ALL
+        .into_iter()
+        .find(|r| r.as_str() == raw)
+        .ok_or_else(|| AppError::Store(store::StoreError::Corrupt(format!("unknown role {raw:?}"))))
+}
+
+fn ids(org: &str, user: &str) -> Result<(OrgId, UserId), AppError> {
+    let corrupt = |e: domain::DomainError| AppError::Store(store::StoreError::Corrupt(e.to_string()));
+    Ok((OrgId::parse(org).map_err(corrupt)?, UserId::parse(user).map_err(corrupt)?))
+}
+
+impl<S: Store> App<S> {
+    /// The principal behind `bearer`, or `Unauthenticated`.
+    pub async fn authenticate(&self, bearer: &str, request_id: Option<String>) -> Result<Principal, AppError> {
+        let now = self.clock.now();
+        if bearer.starts_with(tokens::API_KEY_PREFIX) {
+            let Some(active) = self.store.use_api_key(&tokens::secret_hash(bearer), now).await? else {
+                return Err(AppError::Unauthenticated("the API key is invalid or revoked".to_owned()));
+            };
+            let (org, actor) = ids(&active.key.org_id, &active.key.created_by)?;
+            // The key acts with its own role, never above its creator's current one.
+            let role = role(&active.key.role)?.max(role(&active.creator_role)?);
+            return Ok(Principal {
+                ctx: TenantContext { org, actor, role, request_id },
+                credential: Credential::ApiKey { key_id: active.key.id },
+            });
+        }
+        let claims =
+            self.security.key.verify(bearer).ok_or_else(|| AppError::Unauthenticated(INVALID_TOKEN.to_owned()))?;
+        if claims.exp <= tokens::unix(now) {
+            return Err(AppError::Unauthenticated("the access token has expired; refresh it".to_owned()));
+        }
+        let session = self
+            .store
+            .active_session(&claims.sid, now)
+            .await?
+            .filter(|s| s.user_id == claims.sub && s.org_id == claims.org)
+            .ok_or_else(|| AppError::Unauthenticated(INVALID_TOKEN.to_owned()))?;
+        let (org, actor) = ids(&session.org_id, &session.user_id)?;
+        Ok(Principal {
+            ctx: TenantContext { org, actor, role: role(&session.role)?, request_id },
+            credential: Credential::Session { session_id: session.session_id },
+        })
+    }
+}

@@ -1,0 +1,97 @@
+//! API keys of the organization: the secret is shown once, at creation.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use application::Store;
+use application::commands::create_api_key::CreateApiKey;
+use domain::role::Role;
+use store::auth::ApiKeyRecord;
+
+use crate::AppState;
+use crate::auth::{Authorized, perm};
+use crate::error::ApiError;
+use crate::extract::{Body, Path, Query};
+use crate::pagination::{ListResponse, paginate};
+use crate::routes::me::SimpleListQuery;
+
+#[derive(Debug, Serialize)]
+pub struct ApiKeyResponse {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    /// The key's first characters, to tell keys apart.
+    pub prefix: String,
+    pub created_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl From<ApiKeyRecord> for ApiKeyResponse {
+    fn from(k: ApiKeyRecord) -> Self {
+        Self {
+            id: k.id,
+            name: k.name,
+            role: k.role,
+            prefix: k.prefix,
+            created_by: k.created_by,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+/// `GET /api-keys`.
+pub async fn list<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::ManageApiKeys>,
+    Query(query): Query<SimpleListQuery>,
+) -> Result<Json<ListResponse<ApiKeyResponse>>, ApiError> {
+    let rows = state.app.list_api_keys(&who.0).await?.into_iter().map(ApiKeyResponse::from).collect();
+    Ok(Json(paginate(rows, query.limit, query.cursor.as_deref(), |k| k.id.clone())?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRequest {
+    name: String,
+    role: Role,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CreatedResponse {
+    #[serde(flatten)]
+    pub key: ApiKeyResponse,
+    /// The key itself. It is not stored and never shown again.
+    pub secret: String,
+}
+
+/// `POST /api-keys`.
+pub async fn create<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::ManageApiKeys>,
+    Body(input): Body<CreateRequest>,
+) -> Result<Response, ApiError> {
+    let created = state.app.create_api_key(&who.0, CreateApiKey { name: input.name, role: input.role }).await?;
+    let body = CreatedResponse { key: created.key.into(), secret: created.secret };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// `DELETE /api-keys/{id}`: the key stops working at once.
+pub async fn revoke<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::ManageApiKeys>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.app.revoke_api_key(&who.0, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,262 @@
+//! Client engagements: list, create, read, update, delete, phase transitions, members.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use application::commands::create_engagement::EngagementDetails;
+use application::{AppError, Store};
+use domain::engagement::EngagementPhase;
+use store::read_model::{EngagementFilter, EngagementSummary, EngagementView};
+
+use crate::AppState;
+use crate::auth::{Authorized, perm};
+use crate::error::ApiError;
+use crate::extract::{Body, IfMatch, Path, Query, changed, versioned};
+use crate::pagination::{ListResponse, encode_keyset, page_request};
+
+#[derive(Debug, Serialize)]
+pub struct EngagementResponse {
+    pub id: String,
+    pub name: String,
+    pub client: String,
+    pub description: String,
+    pub nda_required: bool,
+    pub phase: String,
+    pub members: Vec<String>,
+    pub version: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<EngagementView> for EngagementResponse {
+    fn from(e: EngagementView) -> Self {
+        Self {
+            id: e.id,
+            name: e.name,
+            client: e.client,
+            description: e.description,
+            nda_required: e.nda_required,
+            phase: e.phase,
+            members: e.members,
+            version: e.stream_version,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct EngagementListEntry {
+    pub id: String,
+    pub name: String,
+    pub client: String,
+    pub phase: String,
+    pub nda_required: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<EngagementSummary> for EngagementListEntry {
+    fn from(e: EngagementSummary) -> Self {
+        Self {
+            id: e.id,
+            name: e.name,
+            client: e.client,
+            phase: e.phase,
+            nda_required: e.nda_required,
+            updated_at: e.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+    /// `updated_at`, `created_at` or `title` (the name), `-` for descending.
+    sort: Option<String>,
+    phase: Option<EngagementPhase>,
+}
+
+/// `GET /engagements`.
+pub async fn list<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::ReadEngagements>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<ListResponse<EngagementListEntry>>, ApiError> {
+    let page = page_request(query.limit, query.cursor.as_deref(), query.sort.as_deref())?;
+    let filter = EngagementFilter { phase: query.phase.map(|p| p.as_str().to_owned()), only: None };
+    let result = state.app.list_engagements(who.ctx(), filter, &page).await?;
+    Ok(Json(ListResponse {
+        data: result.rows.into_iter().map(Into::into).collect(),
+        next_cursor: result.next.map(|k| encode_keyset(&k, &page)),
+        total: Some(result.total),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRequest {
+    name: String,
+    client: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    nda_required: bool,
+}
+
+/// `POST /engagements`.
+pub async fn create<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::WriteEngagements>,
+    Body(input): Body<CreateRequest>,
+) -> Result<Response, ApiError> {
+    let details = EngagementDetails {
+        name: input.name,
+        client: input.client,
+        description: input.description,
+        nda_required: input.nda_required,
+    };
+    let created = state.app.create_engagement(who.ctx(), details).await?;
+    respond_with(&state, who.ctx(), &created.id, StatusCode::CREATED).await
+}
+
+async fn respond_with<S: Store>(
+    state: &AppState<S>,
+    ctx: &application::TenantContext,
+    id: &str,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let engagement = state.app.get_engagement(ctx, id).await?;
+    Ok(changed(status, engagement.stream_version, &EngagementResponse::from(engagement)))
+}
+
+/// `GET /engagements/{id}`.
+pub async fn get<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::ReadEngagements>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let engagement = state.app.get_engagement(who.ctx(), &id).await?;
+    Ok(versioned(&headers, engagement.stream_version, &EngagementResponse::from(engagement)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchRequest {
+    name: Option<String>,
+    client: Option<String>,
+    description: Option<String>,
+    nda_required: Option<bool>,
+}
+
+/// `PATCH /engagements/{id}`: fields left out stay as they are.
+pub async fn patch<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::WriteEngagements>,
+    Path(id): Path<String>,
+    IfMatch(if_match): IfMatch,
+    Body(input): Body<PatchRequest>,
+) -> Result<Response, ApiError> {
+    let (ctx, app, id, input) = (who.ctx(), &state.app, id.as_str(), &input);
+    super::retry_merge(if_match, || async move {
+        let current = app.get_engagement(ctx, id).await?;
+        let details = EngagementDetails {
+            name: input.name.clone().unwrap_or(current.name),
+            client: input.client.clone().unwrap_or(current.client),
+            description: input.description.clone().unwrap_or(current.description),
+            nda_required: input.nda_required.unwrap_or(current.nda_required),
+        };
+        let expected = if_match.or(Some(current.stream_version));
+        app.update_engagement(ctx, id, details, expected).await
+    })
+    .await?;
+    respond_with(&state, ctx, id, StatusCode::OK).await
+}
+
+/// `DELETE /engagements/{id}`: only an engagement no item refers to.
+pub async fn delete<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::WriteEngagements>,
+    Path(id): Path<String>,
+    IfMatch(expected): IfMatch,
+) -> Result<StatusCode, ApiError> {
+    state.app.get_engagement(who.ctx(), &id).await?;
+    state.app.delete_engagement(who.ctx(), &id, expected).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionRequest {
+    to: EngagementPhase,
+}
+
+/// `POST /engagements/{id}/transitions`: moves the engagement to another phase.
+pub async fn transition<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::WriteEngagements>,
+    Path(id): Path<String>,
+    Body(input): Body<TransitionRequest>,
+) -> Result<Response, ApiError> {
+    state.app.transition_engagement(who.ctx(), &id, input.to).await?;
+    respond_with(&state, who.ctx(), &id, StatusCode::OK).await
+}
+
+#[derive(Debug, Serialize)]
+pub struct EngagementMember {
+    pub user_id: String,
+}
+
+/// `GET /engagements/{id}/members`.
+pub async fn members<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::ReadEngagements>,
+    Path(id): Path<String>,
+    Query(query): Query<super::me::SimpleListQuery>,
+) -> Result<Json<ListResponse<EngagementMember>>, ApiError> {
+    let engagement = state.app.get_engagement(who.ctx(), &id).await?;
+    let rows = engagement.members.into_iter().map(|user_id| EngagementMember { user_id }).collect();
+    Ok(Json(crate::pagination::paginate(rows, query.limit, query.cursor.as_deref(), |m| m.user_id.clone())?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddMemberRequest {
+    user_id: String,
+}
+
+/// `POST /engagements/{id}/members`: adds a member of the organization to the engagement.
+pub async fn add_member<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::WriteEngagements>,
+    Path(id): Path<String>,
+    Body(input): Body<AddMemberRequest>,
+) -> Result<Response, ApiError> {
+    state.app.member_role(who.ctx(), &input.user_id).await?;
+    state.app.add_engagement_member(who.ctx(), &id, &input.user_id).await?;
+    respond_with(&state, who.ctx(), &id, StatusCode::CREATED).await
+}
+
+/// `DELETE /engagements/{id}/members/{user_id}`.
+pub async fn remove_member<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::WriteEngagements>,
+    Path((id, user_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state.app.remove_engagement_member(who.ctx(), &id, &user_id).await.map_err(|e| match e {
+        AppError::Domain(domain::DomainError::Validation { .. }) => {
+            ApiError::not_found(format!("{user_id} is not a member of engagement {id}"))
+        }
+        other => other.into(),
+    })?;
+    Ok(StatusCode::NO_CONTENT)
+}

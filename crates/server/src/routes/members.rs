@@ -1,0 +1,119 @@
+//! Members of the caller's organization and their roles.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use application::Store;
+use domain::role::Role;
+
+use crate::AppState;
+use crate::auth::{Authorized, perm};
+use crate::error::ApiError;
+use crate::extract::{Body, Path, Query};
+use crate::pagination::{ListResponse, paginate};
+use crate::routes::me::SimpleListQuery;
+
+#[derive(Debug, Serialize)]
+pub struct MemberResponse {
+    pub user_id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub role: String,
+}
+
+/// `GET /members`.
+pub async fn list<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::ReadMembers>,
+    Query(query): Query<SimpleListQuery>,
+) -> Result<Json<ListResponse<MemberResponse>>, ApiError> {
+    let members = state.app.list_members_with_users(who.ctx()).await?;
+    let rows = members
+        .into_iter()
+        .map(|(m, user)| MemberResponse {
+            user_id: m.user_id,
+            email: user.as_ref().map(|u| u.email.clone()),
+            name: user.map(|u| u.display_name),
+            role: m.role,
+        })
+        .collect();
+    Ok(Json(paginate(rows, query.limit, query.cursor.as_deref(), |m| m.user_id.clone())?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddMemberRequest {
+    /// The email a registered user signed up with.
+    email: String,
+    role: Role,
+}
+
+/// `POST /members`: adds a registered user with a role.
+pub async fn add<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::ManageMembers>,
+    Body(input): Body<AddMemberRequest>,
+) -> Result<Response, ApiError> {
+    let ctx = who.ctx();
+    guard_owner_grant(ctx.role, input.role)?;
+    let user = state.app.find_user_by_email(&input.email).await?;
+    state.app.add_member(ctx, &user.id, input.role).await?;
+    let member = MemberResponse {
+        user_id: user.id,
+        email: Some(user.email),
+        name: Some(user.display_name),
+        role: input.role.as_str().to_owned(),
+    };
+    Ok((StatusCode::CREATED, Json(member)).into_response())
+}
+
+/// Only an owner may make or unmake owners.
+fn guard_owner_grant(actor: Role, role: Role) -> Result<(), ApiError> {
+    if role == Role::Owner && actor != Role::Owner {
+        return Err(ApiError::new(crate::error::ErrorCode::Forbidden, "only an owner may grant the owner role"));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeRoleRequest {
+    role: Role,
+}
+
+/// `PATCH /members/{user_id}`: changes a member's role; it applies to their next request.
+pub async fn change_role<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::ManageMembers>,
+    Path(user_id): Path<String>,
+    Body(input): Body<ChangeRoleRequest>,
+) -> Result<Json<MemberResponse>, ApiError> {
+    let ctx = who.ctx();
+    guard_owner_grant(ctx.role, input.role)?;
+    let current = state.app.member_role(ctx, &user_id).await?;
+    guard_owner_grant(ctx.role, current)?;
+    state.app.change_member_role(ctx, &user_id, input.role).await?;
+    let user = state.app.get_user(&user_id).await.ok().map(|me| me.user);
+    Ok(Json(MemberResponse {
+        user_id,
+        email: user.as_ref().map(|u| u.email.clone()),
+        name: user.map(|u| u.display_name),
+        role: input.role.as_str().to_owned(),
+    }))
+}
+
+/// `DELETE /members/{user_id}`: removes a member; their sessions in this organization end.
+pub async fn remove<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::ManageMembers>,
+    Path(user_id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let ctx = who.ctx();
+    let current = state.app.member_role(ctx, &user_id).await?;
+    guard_owner_grant(ctx.role, current)?;
+    state.app.remove_member(ctx, &user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,116 @@
+//! The caller's organization, and creating another one.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use application::commands::create_organization::CreateOrganization;
+use application::{Caller, Store};
+use domain::organization::OrganizationSettings;
+use store::read_model::OrganizationView;
+
+use crate::AppState;
+use crate::auth::{Authorized, perm};
+use crate::error::ApiError;
+use crate::extract::{Body, IfMatch};
+
+#[derive(Debug, Serialize)]
+pub struct OrganizationResponse {
+    pub id: String,
+    pub name: String,
+    pub ai_monthly_budget_cents: Option<u64>,
+    pub retention_days: Option<u32>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub deletion_scheduled_for: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<OrganizationView> for OrganizationResponse {
+    fn from(o: OrganizationView) -> Self {
+        Self {
+            id: o.id,
+            name: o.name,
+            ai_monthly_budget_cents: o.ai_monthly_budget_cents,
+            retention_days: o.retention_days,
+            deletion_scheduled_for: o.deletion_scheduled_for,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+        }
+    }
+}
+
+/// `GET /organization`.
+pub async fn get<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::ReadOrganization>,
+) -> Result<Json<OrganizationResponse>, ApiError> {
+    Ok(Json(state.app.get_organization(who.ctx()).await?.into()))
+}
+
+/// A settings field that may be left alone, set, or cleared with `null`.
+fn optional_field<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchOrganization {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "optional_field")]
+    ai_monthly_budget_cents: Option<Option<u64>>,
+    #[serde(default, deserialize_with = "optional_field")]
+    retention_days: Option<Option<u32>>,
+}
+
+/// `PATCH /organization`: rename and change settings (fields left out stay as they are).
+pub async fn patch<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::ManageOrganization>,
+    IfMatch(expected): IfMatch,
+    Body(input): Body<PatchOrganization>,
+) -> Result<Json<OrganizationResponse>, ApiError> {
+    let ctx = who.ctx();
+    let mut expected = expected;
+    if let Some(name) = &input.name {
+        let done = state.app.rename_organization(ctx, name, expected).await?;
+        expected = expected.map(|_| done.version);
+    }
+    if input.ai_monthly_budget_cents.is_some() || input.retention_days.is_some() {
+        let current = state.app.get_organization(ctx).await?;
+        let settings = OrganizationSettings {
+            ai_monthly_budget_cents: input.ai_monthly_budget_cents.unwrap_or(current.ai_monthly_budget_cents),
+            retention_days: input.retention_days.unwrap_or(current.retention_days),
+        };
+        state.app.change_organization_settings(ctx, settings, expected).await?;
+    }
+    Ok(Json(state.app.get_organization(ctx).await?.into()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganizationRequest {
+    name: String,
+}
+
+/// `POST /organizations`: another organization, owned by the caller; switch into it by
+/// refreshing with its `organization_id` or at login.
+pub async fn create<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::Authenticated>,
+    Body(input): Body<CreateOrganizationRequest>,
+) -> Result<Response, ApiError> {
+    let ctx = who.ctx();
+    let caller = Caller { actor: Some(ctx.actor.clone()), request_id: ctx.request_id.clone() };
+    let created = state
+        .app
+        .create_organization(&caller, CreateOrganization { name: input.name, owner: ctx.actor.to_string() })
+        .await?;
+    let org = state.app.get_organization_for_member(ctx.actor.as_str(), &created.id).await?;
+    Ok((StatusCode::CREATED, Json(OrganizationResponse::from(org))).into_response())
+}

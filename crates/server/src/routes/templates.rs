@@ -1,0 +1,209 @@
+//! Templates: bodies with `{{placeholders}}` that instantiate into items.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use application::commands::create_template::TemplateInput;
+use application::commands::instantiate_template::InstantiateTemplate;
+use application::{Store, TenantContext};
+use domain::item::ItemKind;
+use store::read_model::TemplateView;
+
+use crate::AppState;
+use crate::auth::{Authorized, perm};
+use crate::error::ApiError;
+use crate::extract::{Body, IfMatch, Path, Query, changed, versioned};
+use crate::pagination::{ListResponse, paginate};
+use crate::routes::me::SimpleListQuery;
+
+#[derive(Debug, Serialize)]
+pub struct TemplateResponse {
+    pub id: String,
+    pub name: String,
+    pub body: String,
+    pub default_kind: String,
+    pub default_category_id: Option<String>,
+    pub default_tags: Vec<String>,
+    pub version: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<TemplateView> for TemplateResponse {
+    fn from(t: TemplateView) -> Self {
+        Self {
+            id: t.id,
+            name: t.name,
+            body: t.body,
+            default_kind: t.default_kind,
+            default_category_id: t.default_category,
+            default_tags: t.default_tags,
+            version: t.stream_version,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+/// `GET /templates`: ordered by name.
+pub async fn list<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::ReadTaxonomy>,
+    Query(query): Query<SimpleListQuery>,
+) -> Result<Json<ListResponse<TemplateResponse>>, ApiError> {
+    let rows = state.app.list_templates(who.ctx()).await?.into_iter().map(TemplateResponse::from).collect();
+    Ok(Json(paginate(rows, query.limit, query.cursor.as_deref(), |t| t.id.clone())?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRequest {
+    name: String,
+    body: String,
+    default_kind: ItemKind,
+    default_category_id: Option<String>,
+    #[serde(default)]
+    default_tags: Vec<String>,
+}
+
+async fn respond_with<S: Store>(
+    state: &AppState<S>,
+    ctx: &TenantContext,
+    id: &str,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let template = state.app.get_template(ctx, id).await?;
+    Ok(changed(status, template.stream_version, &TemplateResponse::from(template)))
+}
+
+/// `POST /templates`.
+pub async fn create<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::WriteTaxonomy>,
+    Body(input): Body<CreateRequest>,
+) -> Result<Response, ApiError> {
+    let created = state
+        .app
+        .create_template(
+            who.ctx(),
+            TemplateInput {
+                name: input.name,
+                body: input.body,
+                default_kind: input.default_kind,
+                default_category: input.default_category_id,
+                default_tags: input.default_tags,
+            },
+        )
+        .await?;
+    respond_with(&state, who.ctx(), &created.id, StatusCode::CREATED).await
+}
+
+/// `GET /templates/{id}`.
+pub async fn get<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::ReadTaxonomy>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let template = state.app.get_template(who.ctx(), &id).await?;
+    Ok(versioned(&headers, template.stream_version, &TemplateResponse::from(template)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchRequest {
+    name: Option<String>,
+    body: Option<String>,
+    default_kind: Option<ItemKind>,
+    #[serde(default, deserialize_with = "some")]
+    default_category_id: Option<Option<String>>,
+    default_tags: Option<Vec<String>>,
+}
+
+fn some<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+fn kind(raw: &str) -> Result<ItemKind, application::AppError> {
+    serde_json::from_value(serde_json::Value::String(raw.to_owned()))
+        .map_err(|_| application::AppError::Internal(format!("unknown item kind {raw:?} in the read model")))
+}
+
+/// `PATCH /templates/{id}`: fields left out stay as they are.
+pub async fn patch<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::WriteTaxonomy>,
+    Path(id): Path<String>,
+    IfMatch(if_match): IfMatch,
+    Body(input): Body<PatchRequest>,
+) -> Result<Response, ApiError> {
+    let (ctx, app, id, input) = (who.ctx(), &state.app, id.as_str(), &input);
+    super::retry_merge(if_match, || async move {
+        let current = app.get_template(ctx, id).await?;
+        let template = TemplateInput {
+            name: input.name.clone().unwrap_or(current.name),
+            body: input.body.clone().unwrap_or(current.body),
+            default_kind: match input.default_kind {
+                Some(kind) => kind,
+                None => kind(&current.default_kind)?,
+            },
+            default_category: input.default_category_id.clone().unwrap_or(current.default_category),
+            default_tags: input.default_tags.clone().unwrap_or(current.default_tags),
+        };
+        app.update_template(ctx, id, template, if_match.or(Some(current.stream_version))).await
+    })
+    .await?;
+    respond_with(&state, ctx, id, StatusCode::OK).await
+}
+
+/// `DELETE /templates/{id}`.
+pub async fn delete<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::WriteTaxonomy>,
+    Path(id): Path<String>,
+    IfMatch(expected): IfMatch,
+) -> Result<StatusCode, ApiError> {
+    state.app.get_template(who.ctx(), &id).await?;
+    state.app.delete_template(who.ctx(), &id, expected).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstantiateRequest {
+    title: String,
+    #[serde(default)]
+    values: BTreeMap<String, String>,
+    engagement_id: Option<String>,
+}
+
+/// `POST /templates/{id}/instantiate`: a new draft item from the template.
+pub async fn instantiate<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::WriteItems>,
+    Path(id): Path<String>,
+    Body(input): Body<InstantiateRequest>,
+) -> Result<Response, ApiError> {
+    let created = state
+        .app
+        .instantiate_template(
+            who.ctx(),
+            InstantiateTemplate {
+                template: id,
+                title: input.title,
+                values: input.values,
+                engagement: input.engagement_id,
+            },
+        )
+        .await?;
+    let item = state.app.get_item(who.ctx(), &created.id).await?;
+    Ok(changed(StatusCode::CREATED, item.stream_version, &super::items::ItemResponse::from(item)))
+}

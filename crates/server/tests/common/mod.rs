@@ -1,0 +1,182 @@
+//! The HTTP test harness: the real router over a fresh SQLite database per test, driven in
+//! process, with a clock the test moves by hand.
+
+#![allow(dead_code, reason = "each test binary uses a different part of the harness")]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use server::HttpSettings;
+use test_support::TestApp;
+
+/// A strong password the strength check accepts.
+pub const PASSWORD: &str = "plum-orchard-47-velvet-kayak";
+
+/// The server under test.
+pub struct Api {
+    pub router: Router,
+    pub t: TestApp,
+}
+
+/// A response, its body parsed as JSON when it is JSON.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+    pub raw: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    #[track_caller]
+    pub fn expect(self, status: StatusCode) -> Self {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        self
+    }
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: String,
+    pub org_id: String,
+    pub email: String,
+}
+
+/// A request being built.
+pub struct Call<'a> {
+    api: &'a Api,
+    request: axum::http::request::Builder,
+    body: Body,
+}
+
+impl Call<'_> {
+    pub fn token(mut self, token: &str) -> Self {
+        self.request = self.request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.request = self.request.header(name, value);
+        self
+    }
+
+    pub fn json(mut self, body: Value) -> Self {
+        self.request = self.request.header(header::CONTENT_TYPE, "application/json");
+        self.body = Body::from(body.to_string());
+        self
+    }
+
+    pub fn raw(mut self, content_type: &str, body: impl Into<Body>) -> Self {
+        self.request = self.request.header(header::CONTENT_TYPE, content_type);
+        self.body = body.into();
+        self
+    }
+
+    pub async fn send(self) -> Reply {
+        let request = self.request.body(self.body).expect("valid request");
+        let response = self.api.router.clone().oneshot(request).await.expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let raw = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body").to_vec();
+        let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        Reply { status, headers, body, raw }
+    }
+}
+
+impl Api {
+    pub async fn new() -> Self {
+        Self::with(HttpSettings::default()).await
+    }
+
+    pub async fn with(settings: HttpSettings) -> Self {
+        let t = TestApp::new().await;
+        let router = server::router(t.app.clone(), &settings).expect("router");
+        Self { router, t }
+    }
+
+    pub fn call(&self, method: Method, path: &str) -> Call<'_> {
+        Call { api: self, request: Request::builder().method(method).uri(path), body: Body::empty() }
+    }
+
+    pub fn get(&self, path: &str) -> Call<'_> {
+        self.call(Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> Call<'_> {
+        self.call(Method::POST, path)
+    }
+
+    pub fn patch(&self, path: &str) -> Call<'_> {
+        self.call(Method::PATCH, path)
+    }
+
+    pub fn delete(&self, path: &str) -> Call<'_> {
+        self.call(Method::DELETE, path)
+    }
+
+    /// Signs up a new user with their own organization.
+    pub async fn sign_up(&self, name: &str) -> Session {
+        let email = format!("{name}.{}@example.com", ulid::Ulid::new().to_string().to_lowercase());
+        let reply = self
+            .post("/api/v1/auth/signup")
+            .json(json!({"email": email, "password": PASSWORD, "name": name, "organization_name": format!("{name} Consulting")}))
+            .send()
+            .await
+            .expect(StatusCode::CREATED);
+        session(&reply.body, &email)
+    }
+
+    /// Signs in with email and password, optionally into one organization.
+    pub async fn log_in(&self, email: &str, org: Option<&str>) -> Session {
+        let reply = self
+            .post("/api/v1/auth/login")
+            .json(json!({"email": email, "password": PASSWORD, "organization_id": org}))
+            .send()
+            .await
+            .expect(StatusCode::OK);
+        session(&reply.body, email)
+    }
+
+    /// A new user who is a member of `owner`'s organization with `role`, signed in there.
+    pub async fn member(&self, owner: &Session, role: &str) -> Session {
+        let user = self.sign_up(role).await;
+        self.post("/api/v1/members")
+            .token(&owner.access)
+            .json(json!({"email": user.email, "role": role}))
+            .send()
+            .await
+            .expect(StatusCode::CREATED);
+        self.log_in(&user.email, Some(&owner.org_id)).await
+    }
+
+    /// Creates a JSON object through `POST path` and returns its id.
+    pub async fn create(&self, who: &Session, path: &str, body: Value) -> String {
+        let reply = self.post(path).token(&who.access).json(body).send().await.expect(StatusCode::CREATED);
+        reply.body["id"].as_str().expect("id").to_owned()
+    }
+}
+
+fn session(body: &Value, email: &str) -> Session {
+    let text = |v: &Value| v.as_str().expect("string").to_owned();
+    Session {
+        access: text(&body["access_token"]),
+        refresh: text(&body["refresh_token"]),
+        user_id: text(body.get("user_id").unwrap_or(&body["user"]["id"])),
+        org_id: text(body.get("organization_id").unwrap_or(&body["organization"]["id"])),
+        email: email.to_owned(),
+    }
+}
