@@ -13,13 +13,10 @@ use domain::DomainError;
 use store::StoreError;
 
 /// A stable error code and its HTTP status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     ValidationError,
-    /// Malformed JSON: the same code as a validation error, with status 400 (DESIGN section 5).
-    #[serde(rename = "VALIDATION_ERROR")]
-    MalformedRequest,
     Unauthenticated,
     Forbidden,
     NotFound,
@@ -37,7 +34,6 @@ impl ErrorCode {
     pub fn status(self) -> StatusCode {
         match self {
             ErrorCode::ValidationError => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::MalformedRequest => StatusCode::BAD_REQUEST,
             ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
@@ -54,7 +50,7 @@ impl ErrorCode {
 }
 
 /// One field-level problem.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -64,6 +60,8 @@ pub struct FieldError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub code: ErrorCode,
+    /// The code's status, except a malformed body: `VALIDATION_ERROR` with 400 (DESIGN section 5).
+    pub status: StatusCode,
     pub message: String,
     pub details: Vec<FieldError>,
     /// Seconds for `Retry-After` (429).
@@ -72,17 +70,21 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), details: Vec::new(), retry_after: None }
+        Self { code, status: code.status(), message: message.into(), details: Vec::new(), retry_after: None }
+    }
+
+    /// A body that is not valid JSON, or cannot be read.
+    pub fn malformed(message: impl Into<String>) -> Self {
+        Self { status: StatusCode::BAD_REQUEST, ..Self::new(ErrorCode::ValidationError, message) }
     }
 
     /// A 422 about one field.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         let (field, message) = (field.into(), message.into());
         Self {
-            code: ErrorCode::ValidationError,
             message: format!("invalid {field}: {message}"),
             details: vec![FieldError { field, message }],
-            retry_after: None,
+            ..Self::new(ErrorCode::ValidationError, "")
         }
     }
 
@@ -109,12 +111,27 @@ impl ApiError {
         }
         let body =
             Envelope { error: Body { code: self.code, message: &self.message, details: &self.details, request_id } };
-        let mut response = (self.code.status(), Json(body)).into_response();
+        let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
+}
+
+/// The error envelope, as the OpenAPI document describes it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+/// The body of the error envelope.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+    pub details: Vec<FieldError>,
+    pub request_id: Option<String>,
 }
 
 impl IntoResponse for ApiError {

@@ -42,9 +42,7 @@ fn json_rejection(rejection: &JsonRejection) -> ApiError {
                 ..ApiError::new(ErrorCode::ValidationError, format!("the request body does not fit: {detail}"))
             }
         }
-        JsonRejection::JsonSyntaxError(_) => {
-            ApiError::new(ErrorCode::MalformedRequest, "the request body is not valid JSON")
-        }
+        JsonRejection::JsonSyntaxError(_) => ApiError::malformed("the request body is not valid JSON"),
         JsonRejection::MissingJsonContentType(_) => {
             ApiError::new(ErrorCode::UnsupportedMediaType, "send the body as `Content-Type: application/json`")
         }
@@ -52,7 +50,7 @@ fn json_rejection(rejection: &JsonRejection) -> ApiError {
             ErrorCode::PayloadTooLarge,
             format!("the request body is larger than {} bytes", crate::MAX_BODY_BYTES),
         ),
-        _ => ApiError::new(ErrorCode::MalformedRequest, "the request body could not be read"),
+        _ => ApiError::malformed("the request body could not be read"),
     }
 }
 

@@ -19,7 +19,7 @@ use crate::extract::{Body, Path, Query};
 use crate::pagination::{ListResponse, paginate};
 use crate::routes::me::SimpleListQuery;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ApiKeyResponse {
     pub id: String,
     pub name: String,
@@ -51,6 +51,14 @@ impl From<ApiKeyRecord> for ApiKeyResponse {
 }
 
 /// `GET /api-keys`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/api-keys",
+    tag = "admin",
+    summary = "The organization's API keys",
+    params(SimpleListQuery),
+    responses((status = 200, description = "Keys", body = ListResponse<ApiKeyResponse>), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn list<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ManageApiKeys>,
@@ -60,15 +68,16 @@ pub async fn list<S: Store>(
     Ok(Json(paginate(rows, query.limit, query.cursor.as_deref(), |k| k.id.clone())?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateRequest {
+pub struct CreateApiKeyRequest {
     name: String,
+    #[schema(schema_with = crate::openapi::role)]
     role: Role,
 }
 
-#[derive(Debug, Serialize)]
-pub struct CreatedResponse {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedApiKeyResponse {
     #[serde(flatten)]
     pub key: ApiKeyResponse,
     /// The key itself. It is not stored and never shown again.
@@ -76,17 +85,34 @@ pub struct CreatedResponse {
 }
 
 /// `POST /api-keys`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/api-keys",
+    tag = "admin",
+    summary = "Create an API key (its secret is shown once)",
+    request_body = CreateApiKeyRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    responses((status = 201, description = "Created", body = CreatedApiKeyResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn create<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ManageApiKeys>,
-    Body(input): Body<CreateRequest>,
+    Body(input): Body<CreateApiKeyRequest>,
 ) -> Result<Response, ApiError> {
     let created = state.app.create_api_key(&who.0, CreateApiKey { name: input.name, role: input.role }).await?;
-    let body = CreatedResponse { key: created.key.into(), secret: created.secret };
+    let body = CreatedApiKeyResponse { key: created.key.into(), secret: created.secret };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 /// `DELETE /api-keys/{id}`: the key stops working at once.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/api-keys/{id}",
+    tag = "admin",
+    summary = "Revoke an API key",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "Revoked"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn revoke<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ManageApiKeys>,

@@ -19,7 +19,7 @@ use crate::limits::ClientIp;
 use crate::request_id::RequestId;
 
 /// Tokens of a session, as every sign-in answers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,
     pub refresh_token: String,
@@ -48,17 +48,46 @@ fn user_agent(headers: &HeaderMap) -> Option<String> {
     headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
-#[derive(Deserialize)]
+/// What sign-up made: the user, their organization, and a session's tokens.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SignUpResponse {
+    pub user: super::me::UserResponse,
+    pub organization: super::organization::OrganizationResponse,
+    #[serde(flatten)]
+    pub tokens: TokenResponse,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct SignUpRequest {
+pub struct SignUpRequest {
     email: String,
     password: String,
     name: String,
     organization_name: String,
 }
 
+/// Leaves the secrets out.
+impl std::fmt::Debug for SignUpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignUpRequest")
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("organization_name", &self.organization_name)
+            .finish_non_exhaustive()
+    }
+}
+
 /// `POST /auth/signup`: a user, their organization, and a session.
-pub(crate) async fn sign_up<S: Store>(
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/signup",
+    tag = "auth",
+    summary = "Sign up: a user, their organization, and a session",
+    security(()),
+    request_body = SignUpRequest,
+    responses((status = 201, description = "Signed up", body = SignUpResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
+pub async fn sign_up<S: Store>(
     State(state): State<AppState<S>>,
     request_id: Option<axum::Extension<RequestId>>,
     headers: HeaderMap,
@@ -75,29 +104,44 @@ pub(crate) async fn sign_up<S: Store>(
             request_id: request_id.map(|id| id.0.0),
         })
         .await?;
-    let (user, tokens) = (signed_up.user, signed_up.tokens);
-    let body = serde_json::json!({
-        "user": super::me::UserResponse { id: user.id, email: user.email, name: user.display_name },
-        "organization": super::organization::OrganizationResponse::from(signed_up.organization),
-        "access_token": tokens.access_token,
-        "refresh_token": tokens.refresh_token,
-        "token_type": "Bearer",
-        "expires_in": tokens.expires_in,
-        "session_id": tokens.session_id,
-    });
+    let user = signed_up.user;
+    let body = SignUpResponse {
+        user: super::me::UserResponse { id: user.id, email: user.email, name: user.display_name },
+        organization: signed_up.organization.into(),
+        tokens: signed_up.tokens.into(),
+    };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct LoginRequest {
+pub struct LoginRequest {
     email: String,
     password: String,
     organization_id: Option<String>,
 }
 
+/// Leaves the secrets out.
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("email", &self.email)
+            .field("organization_id", &self.organization_id)
+            .finish_non_exhaustive()
+    }
+}
+
 /// `POST /auth/login`.
-pub(crate) async fn log_in<S: Store>(
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    summary = "Sign in with email and password",
+    security(()),
+    request_body = LoginRequest,
+    responses((status = 200, description = "Signed in", body = TokenResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
+pub async fn log_in<S: Store>(
     State(state): State<AppState<S>>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
@@ -116,15 +160,31 @@ pub(crate) async fn log_in<S: Store>(
     Ok(Json(tokens.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RefreshRequest {
+pub struct RefreshRequest {
     refresh_token: String,
     organization_id: Option<String>,
 }
 
+/// Leaves the secrets out.
+impl std::fmt::Debug for RefreshRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshRequest").field("organization_id", &self.organization_id).finish_non_exhaustive()
+    }
+}
+
 /// `POST /auth/refresh`: rotates the refresh token.
-pub(crate) async fn refresh<S: Store>(
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/refresh",
+    tag = "auth",
+    summary = "Exchange a refresh token for new tokens (rotation)",
+    security(()),
+    request_body = RefreshRequest,
+    responses((status = 200, description = "New tokens", body = TokenResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
+pub async fn refresh<S: Store>(
     State(state): State<AppState<S>>,
     Body(input): Body<RefreshRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
@@ -132,7 +192,14 @@ pub(crate) async fn refresh<S: Store>(
 }
 
 /// `POST /auth/logout`: ends the caller's session.
-pub(crate) async fn log_out<S: Store>(
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    summary = "End the calling session",
+    responses((status = 204, description = "Signed out"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
+pub async fn log_out<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::Authenticated>,
 ) -> Result<StatusCode, ApiError> {
@@ -140,15 +207,30 @@ pub(crate) async fn log_out<S: Store>(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct PasswordRequest {
+pub struct PasswordRequest {
     current_password: String,
     new_password: String,
 }
 
+/// Leaves the secrets out.
+impl std::fmt::Debug for PasswordRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordRequest").finish_non_exhaustive()
+    }
+}
+
 /// `POST /auth/password`: changes the password and revokes every other session.
-pub(crate) async fn change_password<S: Store>(
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/password",
+    tag = "auth",
+    summary = "Change the password; every other session ends",
+    request_body = PasswordRequest,
+    responses((status = 204, description = "Changed"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
+pub async fn change_password<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::Authenticated>,
     Body(input): Body<PasswordRequest>,

@@ -17,11 +17,12 @@ use crate::extract::{Body, IfMatch, Path, Query, changed, versioned};
 use crate::pagination::{ListResponse, paginate};
 use crate::routes::me::SimpleListQuery;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CategoryNode {
     pub id: String,
     pub name: String,
     pub parent_id: Option<String>,
+    #[schema(no_recursion)]
     pub children: Vec<CategoryNode>,
 }
 
@@ -38,7 +39,7 @@ fn tree(categories: &[CategoryView], parent: Option<&str>) -> Vec<CategoryNode> 
         .collect()
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TreeResponse {
     pub data: Vec<CategoryNode>,
     /// The tree's version (also the `ETag`).
@@ -46,6 +47,14 @@ pub struct TreeResponse {
 }
 
 /// `GET /categories`: the whole tree, roots first, children nested.
+#[utoipa::path(
+    get,
+    path = "/api/v1/categories",
+    tag = "taxonomy",
+    summary = "The category tree",
+    params(("If-None-Match" = Option<String>, Header, description = "An ETag the client has; 304 when it is current")),
+    responses((status = 200, description = "The tree", body = TreeResponse), (status = 304, description = "Not modified"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn list<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ReadTaxonomy>,
@@ -55,7 +64,7 @@ pub async fn list<S: Store>(
     Ok(versioned(&headers, version, &TreeResponse { data: tree(&categories, None), version }))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CategoryResponse {
     pub id: String,
     pub name: String,
@@ -80,26 +89,35 @@ async fn respond_with<S: Store>(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateRequest {
+pub struct CreateCategoryRequest {
     name: String,
     parent_id: Option<String>,
 }
 
 /// `POST /categories`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/categories",
+    tag = "taxonomy",
+    summary = "Create a category",
+    request_body = CreateCategoryRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    responses((status = 201, description = "Created", body = CategoryResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn create<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::WriteTaxonomy>,
-    Body(input): Body<CreateRequest>,
+    Body(input): Body<CreateCategoryRequest>,
 ) -> Result<Response, ApiError> {
     let created = state.app.create_category(who.ctx(), &input.name, input.parent_id.as_deref()).await?;
     respond_with(&state, who.ctx(), &created.id, StatusCode::CREATED).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PatchRequest {
+pub struct PatchCategoryRequest {
     name: Option<String>,
     /// Moves the category: another category's id, or `null` for the root.
     #[serde(default, deserialize_with = "some")]
@@ -111,12 +129,21 @@ fn some<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>
 }
 
 /// `PATCH /categories/{id}`: rename and/or move.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/categories/{id}",
+    tag = "taxonomy",
+    summary = "Rename or move a category",
+    request_body = PatchCategoryRequest,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 when the object changed since")),
+    responses((status = 200, description = "Changed", body = CategoryResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn patch<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::WriteTaxonomy>,
     Path(id): Path<String>,
     IfMatch(mut expected): IfMatch,
-    Body(input): Body<PatchRequest>,
+    Body(input): Body<PatchCategoryRequest>,
 ) -> Result<Response, ApiError> {
     let ctx = who.ctx();
     if let Some(name) = &input.name {
@@ -129,7 +156,8 @@ pub async fn patch<S: Store>(
     respond_with(&state, ctx, &id, StatusCode::OK).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteQuery {
     /// Where the category's items go; required when it has any.
@@ -137,6 +165,14 @@ pub struct DeleteQuery {
 }
 
 /// `DELETE /categories/{id}`: only when empty, or with `?reassign_to=` for its items.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/categories/{id}",
+    tag = "taxonomy",
+    summary = "Delete a category (empty, or reassigning its items)",
+    params(("id" = String, Path), DeleteQuery, ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 when the object changed since")),
+    responses((status = 204, description = "Deleted"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn delete<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::WriteTaxonomy>,
@@ -148,7 +184,7 @@ pub async fn delete<S: Store>(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TagResponse {
     pub tag: String,
     /// Live (not trashed) items carrying the tag.
@@ -156,6 +192,14 @@ pub struct TagResponse {
 }
 
 /// `GET /tags`: every tag with its item count.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tags",
+    tag = "taxonomy",
+    summary = "Tags with their item counts",
+    params(SimpleListQuery),
+    responses((status = 200, description = "Tags", body = ListResponse<TagResponse>), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn tags<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ReadTaxonomy>,

@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::extract::{Body, IfMatch, Path, Query, changed, versioned};
 use crate::pagination::{ListResponse, encode_keyset, page_request};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EngagementResponse {
     pub id: String,
     pub name: String,
@@ -51,7 +51,7 @@ impl From<EngagementView> for EngagementResponse {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EngagementListEntry {
     pub id: String,
     pub name: String,
@@ -75,21 +75,32 @@ impl From<EngagementSummary> for EngagementListEntry {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-pub struct ListQuery {
+pub struct EngagementListQuery {
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     cursor: Option<String>,
     /// `updated_at`, `created_at` or `title` (the name), `-` for descending.
     sort: Option<String>,
+    #[param(schema_with = crate::openapi::engagement_phase)]
     phase: Option<EngagementPhase>,
 }
 
 /// `GET /engagements`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/engagements",
+    tag = "engagements",
+    summary = "Engagements, filtered and sorted",
+    params(EngagementListQuery),
+    responses((status = 200, description = "A page of engagements", body = ListResponse<EngagementListEntry>), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn list<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ReadEngagements>,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<EngagementListQuery>,
 ) -> Result<Json<ListResponse<EngagementListEntry>>, ApiError> {
     let page = page_request(query.limit, query.cursor.as_deref(), query.sort.as_deref())?;
     let filter = EngagementFilter { phase: query.phase.map(|p| p.as_str().to_owned()), only: None };
@@ -101,9 +112,9 @@ pub async fn list<S: Store>(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateRequest {
+pub struct CreateEngagementRequest {
     name: String,
     client: String,
     #[serde(default)]
@@ -113,10 +124,19 @@ pub struct CreateRequest {
 }
 
 /// `POST /engagements`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/engagements",
+    tag = "engagements",
+    summary = "Create an engagement",
+    request_body = CreateEngagementRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    responses((status = 201, description = "Created", body = EngagementResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn create<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::WriteEngagements>,
-    Body(input): Body<CreateRequest>,
+    Body(input): Body<CreateEngagementRequest>,
 ) -> Result<Response, ApiError> {
     let details = EngagementDetails {
         name: input.name,
@@ -139,6 +159,14 @@ async fn respond_with<S: Store>(
 }
 
 /// `GET /engagements/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/engagements/{id}",
+    tag = "engagements",
+    summary = "One engagement",
+    params(("id" = String, Path), ("If-None-Match" = Option<String>, Header, description = "An ETag the client has; 304 when it is current")),
+    responses((status = 200, description = "The engagement", body = EngagementResponse), (status = 304, description = "Not modified"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn get<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ReadEngagements>,
@@ -149,9 +177,9 @@ pub async fn get<S: Store>(
     Ok(versioned(&headers, engagement.stream_version, &EngagementResponse::from(engagement)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PatchRequest {
+pub struct PatchEngagementRequest {
     name: Option<String>,
     client: Option<String>,
     description: Option<String>,
@@ -159,12 +187,21 @@ pub struct PatchRequest {
 }
 
 /// `PATCH /engagements/{id}`: fields left out stay as they are.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/engagements/{id}",
+    tag = "engagements",
+    summary = "Change an engagement's details",
+    request_body = PatchEngagementRequest,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 when the object changed since")),
+    responses((status = 200, description = "Changed", body = EngagementResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn patch<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::WriteEngagements>,
     Path(id): Path<String>,
     IfMatch(if_match): IfMatch,
-    Body(input): Body<PatchRequest>,
+    Body(input): Body<PatchEngagementRequest>,
 ) -> Result<Response, ApiError> {
     let (ctx, app, id, input) = (who.ctx(), &state.app, id.as_str(), &input);
     super::retry_merge(if_match, || async move {
@@ -183,6 +220,14 @@ pub async fn patch<S: Store>(
 }
 
 /// `DELETE /engagements/{id}`: only an engagement no item refers to.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/engagements/{id}",
+    tag = "engagements",
+    summary = "Delete an engagement no item refers to",
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 when the object changed since")),
+    responses((status = 204, description = "Deleted"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn delete<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::WriteEngagements>,
@@ -194,29 +239,47 @@ pub async fn delete<S: Store>(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TransitionRequest {
+pub struct EngagementTransitionRequest {
+    #[schema(schema_with = crate::openapi::engagement_phase)]
     to: EngagementPhase,
 }
 
 /// `POST /engagements/{id}/transitions`: moves the engagement to another phase.
+#[utoipa::path(
+    post,
+    path = "/api/v1/engagements/{id}/transitions",
+    tag = "engagements",
+    summary = "Move an engagement to another phase",
+    request_body = EngagementTransitionRequest,
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    responses((status = 200, description = "Moved", body = EngagementResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn transition<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::WriteEngagements>,
     Path(id): Path<String>,
-    Body(input): Body<TransitionRequest>,
+    Body(input): Body<EngagementTransitionRequest>,
 ) -> Result<Response, ApiError> {
     state.app.transition_engagement(who.ctx(), &id, input.to).await?;
     respond_with(&state, who.ctx(), &id, StatusCode::OK).await
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EngagementMember {
     pub user_id: String,
 }
 
 /// `GET /engagements/{id}/members`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/engagements/{id}/members",
+    tag = "engagements",
+    summary = "An engagement's members",
+    params(("id" = String, Path), super::me::SimpleListQuery),
+    responses((status = 200, description = "Members", body = ListResponse<EngagementMember>), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn members<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ReadEngagements>,
@@ -228,18 +291,27 @@ pub async fn members<S: Store>(
     Ok(Json(crate::pagination::paginate(rows, query.limit, query.cursor.as_deref(), |m| m.user_id.clone())?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AddMemberRequest {
+pub struct AddEngagementMemberRequest {
     user_id: String,
 }
 
 /// `POST /engagements/{id}/members`: adds a member of the organization to the engagement.
+#[utoipa::path(
+    post,
+    path = "/api/v1/engagements/{id}/members",
+    tag = "engagements",
+    summary = "Add a member of the organization to an engagement",
+    request_body = AddEngagementMemberRequest,
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    responses((status = 201, description = "Added", body = EngagementResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn add_member<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::WriteEngagements>,
     Path(id): Path<String>,
-    Body(input): Body<AddMemberRequest>,
+    Body(input): Body<AddEngagementMemberRequest>,
 ) -> Result<Response, ApiError> {
     state.app.member_role(who.ctx(), &input.user_id).await?;
     state.app.add_engagement_member(who.ctx(), &id, &input.user_id).await?;
@@ -247,6 +319,14 @@ pub async fn add_member<S: Store>(
 }
 
 /// `DELETE /engagements/{id}/members/{user_id}`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/engagements/{id}/members/{user_id}",
+    tag = "engagements",
+    summary = "Remove a member from an engagement",
+    params(("id" = String, Path), ("user_id" = String, Path)),
+    responses((status = 204, description = "Removed"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn remove_member<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::WriteEngagements>,

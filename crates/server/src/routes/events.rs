@@ -13,15 +13,17 @@ use crate::auth::{Authorized, perm};
 use crate::error::ApiError;
 use crate::extract::Query;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     /// Entries after this position (the `next_cursor` of the previous page).
     after: Option<u64>,
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditEntryResponse {
     pub position: u64,
     pub event_type: String,
@@ -32,7 +34,7 @@ pub struct AuditEntryResponse {
     pub recorded_at: OffsetDateTime,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventsResponse {
     pub data: Vec<AuditEntryResponse>,
     /// The `after` of the next page; null at the end of the log.
@@ -40,6 +42,14 @@ pub struct EventsResponse {
 }
 
 /// `GET /events?after=&limit=`: in log order.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    tag = "admin",
+    summary = "The organization's audit trail",
+    params(EventsQuery),
+    responses((status = 200, description = "Entries in log order", body = EventsResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn list<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ReadAuditTrail>,

@@ -22,7 +22,7 @@ fn metadata_json(raw: &str) -> serde_json::Value {
     serde_json::from_str(raw).unwrap_or_else(|_| serde_json::json!({}))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ItemResponse {
     pub id: String,
     pub kind: String,
@@ -69,7 +69,7 @@ impl From<ItemView> for ItemResponse {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ItemListEntry {
     pub id: String,
     pub kind: String,
@@ -107,23 +107,27 @@ impl From<ItemSummary> for ItemListEntry {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-pub struct ListQuery {
+pub struct ItemListQuery {
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     cursor: Option<String>,
     sort: Option<String>,
     engagement: Option<String>,
     category: Option<String>,
     tag: Option<String>,
+    #[param(schema_with = crate::openapi::item_status)]
     status: Option<ItemStatus>,
+    #[param(schema_with = crate::openapi::item_kind)]
     kind: Option<ItemKind>,
 }
 
 async fn list_page<S: Store>(
     state: &AppState<S>,
     ctx: &TenantContext,
-    query: ListQuery,
+    query: ItemListQuery,
     trashed: bool,
 ) -> Result<Json<ListResponse<ItemListEntry>>, ApiError> {
     let page = page_request(query.limit, query.cursor.as_deref(), query.sort.as_deref())?;
@@ -145,26 +149,43 @@ async fn list_page<S: Store>(
 }
 
 /// `GET /items`: live items, filtered and sorted, with the exact total.
+#[utoipa::path(
+    get,
+    path = "/api/v1/items",
+    tag = "items",
+    summary = "Live items, filtered and sorted, with the exact total",
+    params(ItemListQuery),
+    responses((status = 200, description = "A page of items", body = ListResponse<ItemListEntry>), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn list<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ReadItems>,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<ItemListQuery>,
 ) -> Result<Json<ListResponse<ItemListEntry>>, ApiError> {
     list_page(&state, who.ctx(), query, false).await
 }
 
 /// `GET /trash`: trashed items (purged 30 days after trashing).
+#[utoipa::path(
+    get,
+    path = "/api/v1/trash",
+    tag = "items",
+    summary = "Items in the trash",
+    params(ItemListQuery),
+    responses((status = 200, description = "A page of trashed items", body = ListResponse<ItemListEntry>), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn trash<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ReadItems>,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<ItemListQuery>,
 ) -> Result<Json<ListResponse<ItemListEntry>>, ApiError> {
     list_page(&state, who.ctx(), query, true).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateRequest {
+pub struct CreateItemRequest {
+    #[schema(schema_with = crate::openapi::item_kind)]
     kind: ItemKind,
     title: String,
     #[serde(default)]
@@ -190,10 +211,19 @@ fn bounded(field: &str, list: &[String]) -> Result<(), ApiError> {
 }
 
 /// `POST /items`: a new draft.
+#[utoipa::path(
+    post,
+    path = "/api/v1/items",
+    tag = "items",
+    summary = "Create a draft item",
+    request_body = CreateItemRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    responses((status = 201, description = "Created", body = ItemResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn create<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::WriteItems>,
-    Body(input): Body<CreateRequest>,
+    Body(input): Body<CreateItemRequest>,
 ) -> Result<Response, ApiError> {
     bounded("categories", &input.categories)?;
     bounded("tags", &input.tags)?;
@@ -225,6 +255,14 @@ async fn respond_with<S: Store>(
 }
 
 /// `GET /items/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/items/{id}",
+    tag = "items",
+    summary = "One item, its current version",
+    params(("id" = String, Path), ("If-None-Match" = Option<String>, Header, description = "An ETag the client has; 304 when it is current")),
+    responses((status = 200, description = "The item", body = ItemResponse), (status = 304, description = "Not modified"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn get<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ReadItems>,
@@ -235,9 +273,9 @@ pub async fn get<S: Store>(
     Ok(versioned(&headers, item.stream_version, &ItemResponse::from(item)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PatchRequest {
+pub struct PatchItemRequest {
     title: Option<String>,
     body: Option<String>,
     categories: Option<Vec<String>>,
@@ -246,12 +284,21 @@ pub struct PatchRequest {
 }
 
 /// `PATCH /items/{id}`: a new version with the fields given (the rest as they are).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/items/{id}",
+    tag = "items",
+    summary = "Edit an item (a new version)",
+    request_body = PatchItemRequest,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 when the object changed since")),
+    responses((status = 200, description = "Edited", body = ItemResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn patch<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::WriteItems>,
     Path(id): Path<String>,
     IfMatch(if_match): IfMatch,
-    Body(input): Body<PatchRequest>,
+    Body(input): Body<PatchItemRequest>,
 ) -> Result<Response, ApiError> {
     bounded("categories", input.categories.as_deref().unwrap_or_default())?;
     bounded("tags", input.tags.as_deref().unwrap_or_default())?;
@@ -272,6 +319,14 @@ pub async fn patch<S: Store>(
 }
 
 /// `DELETE /items/{id}`: moves the item to the trash.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/items/{id}",
+    tag = "items",
+    summary = "Move an item to the trash",
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 when the object changed since")),
+    responses((status = 204, description = "Trashed"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn delete<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::WriteItems>,
@@ -284,6 +339,14 @@ pub async fn delete<S: Store>(
 }
 
 /// `POST /items/{id}/restore`: takes the item back out of the trash.
+#[utoipa::path(
+    post,
+    path = "/api/v1/items/{id}/restore",
+    tag = "items",
+    summary = "Restore an item from the trash",
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    responses((status = 200, description = "Restored", body = ItemResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn restore<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::WriteItems>,
@@ -293,25 +356,35 @@ pub async fn restore<S: Store>(
     respond_with(&state, who.ctx(), &id, StatusCode::OK).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TransitionRequest {
+pub struct ItemTransitionRequest {
+    #[schema(schema_with = crate::openapi::item_status)]
     to: ItemStatus,
 }
 
 /// `POST /items/{id}/transitions`: moves the item to another status.
+#[utoipa::path(
+    post,
+    path = "/api/v1/items/{id}/transitions",
+    tag = "items",
+    summary = "Move an item to another status",
+    request_body = ItemTransitionRequest,
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    responses((status = 200, description = "Moved", body = ItemResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn transition<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::WriteItems>,
     Path(id): Path<String>,
-    Body(input): Body<TransitionRequest>,
+    Body(input): Body<ItemTransitionRequest>,
 ) -> Result<Response, ApiError> {
     state.app.get_item(who.ctx(), &id).await?;
     state.app.transition_item(who.ctx(), &id, input.to).await?;
     respond_with(&state, who.ctx(), &id, StatusCode::OK).await
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct VersionEntry {
     pub version: u32,
     pub title: String,
@@ -327,6 +400,14 @@ impl From<ItemVersionView> for VersionEntry {
 }
 
 /// `GET /items/{id}/versions`: the history, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/items/{id}/versions",
+    tag = "items",
+    summary = "An item's version history",
+    params(("id" = String, Path), super::me::SimpleListQuery),
+    responses((status = 200, description = "Versions, oldest first", body = ListResponse<VersionEntry>), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn versions<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ReadItems>,
@@ -339,7 +420,7 @@ pub async fn versions<S: Store>(
     Ok(Json(paginate(rows, query.limit, query.cursor.as_deref(), |v| v.version.to_string())?))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct VersionResponse {
     pub version: u32,
     pub title: String,
@@ -370,6 +451,14 @@ impl From<ItemVersionContent> for VersionResponse {
 }
 
 /// `GET /items/{id}/versions/{n}`: one version in full.
+#[utoipa::path(
+    get,
+    path = "/api/v1/items/{id}/versions/{n}",
+    tag = "items",
+    summary = "One version of an item in full",
+    params(("id" = String, Path), ("n" = u32, Path)),
+    responses((status = 200, description = "The version", body = VersionResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn version<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ReadItems>,
@@ -378,13 +467,22 @@ pub async fn version<S: Store>(
     Ok(Json(state.app.get_item_version(who.ctx(), &id, n).await?.into()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RestoreVersionRequest {
     version: u32,
 }
 
 /// `POST /items/{id}/restore-version`: a new version with an old version's content.
+#[utoipa::path(
+    post,
+    path = "/api/v1/items/{id}/restore-version",
+    tag = "items",
+    summary = "Make a new version with an old version's content",
+    request_body = RestoreVersionRequest,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 when the object changed since"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    responses((status = 200, description = "Restored", body = ItemResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn restore_version<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::WriteItems>,

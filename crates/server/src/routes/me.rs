@@ -15,21 +15,21 @@ use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use crate::pagination::{ListResponse, paginate};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserResponse {
     pub id: String,
     pub email: String,
     pub name: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MembershipResponse {
     pub organization_id: String,
     pub organization_name: String,
     pub role: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MeResponse {
     pub user: UserResponse,
     pub organizations: Vec<MembershipResponse>,
@@ -48,27 +48,46 @@ pub(crate) async fn me_response<S: Store>(app: &App<S>, id: &str) -> Result<MeRe
     })
 }
 
+/// The caller, the organization and role of this request, and how it authenticated.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CallerResponse {
+    pub user: UserResponse,
+    pub organizations: Vec<MembershipResponse>,
+    pub organization_id: String,
+    pub role: String,
+    /// `session` or `api_key`.
+    pub authenticated_with: String,
+    pub api_key_id: Option<String>,
+}
+
 /// `GET /me`: who is calling, in which organization and role.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "auth",
+    summary = "The caller, their organizations and current role",
+    responses((status = 200, description = "The caller", body = CallerResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn me<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::Authenticated>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<CallerResponse>, ApiError> {
     let me = me_response(&state.app, who.ctx().actor.as_str()).await?;
     let (via, key_id) = match &who.0.credential {
         Credential::Session { .. } => ("session", None),
         Credential::ApiKey { key_id } => ("api_key", Some(key_id.clone())),
     };
-    Ok(Json(serde_json::json!({
-        "user": me.user,
-        "organizations": me.organizations,
-        "organization_id": who.ctx().org.as_str(),
-        "role": who.ctx().role.as_str(),
-        "authenticated_with": via,
-        "api_key_id": key_id,
-    })))
+    Ok(Json(CallerResponse {
+        user: me.user,
+        organizations: me.organizations,
+        organization_id: who.ctx().org.to_string(),
+        role: who.ctx().role.as_str().to_owned(),
+        authenticated_with: via.to_owned(),
+        api_key_id: key_id,
+    }))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionResponse {
     pub id: String,
     pub organization_id: String,
@@ -85,14 +104,24 @@ pub struct SessionResponse {
     pub current: bool,
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SimpleListQuery {
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
 
 /// `GET /sessions`: the caller's sessions, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sessions",
+    tag = "auth",
+    summary = "The caller's sessions",
+    params(SimpleListQuery),
+    responses((status = 200, description = "Sessions, newest first", body = ListResponse<SessionResponse>), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn sessions<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::Authenticated>,
@@ -122,6 +151,14 @@ pub async fn sessions<S: Store>(
 }
 
 /// `DELETE /sessions/{id}`: ends one of the caller's sessions.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sessions/{id}",
+    tag = "auth",
+    summary = "End one of the caller's sessions",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "Ended"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn revoke_session<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::Authenticated>,

@@ -16,7 +16,7 @@ use crate::extract::{Body, Path, Query};
 use crate::pagination::{ListResponse, paginate};
 use crate::routes::me::SimpleListQuery;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MemberResponse {
     pub user_id: String,
     pub email: Option<String>,
@@ -25,6 +25,14 @@ pub struct MemberResponse {
 }
 
 /// `GET /members`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/members",
+    tag = "organization",
+    summary = "Members and their roles",
+    params(SimpleListQuery),
+    responses((status = 200, description = "Members", body = ListResponse<MemberResponse>), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn list<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ReadMembers>,
@@ -43,15 +51,25 @@ pub async fn list<S: Store>(
     Ok(Json(paginate(rows, query.limit, query.cursor.as_deref(), |m| m.user_id.clone())?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMemberRequest {
     /// The email a registered user signed up with.
     email: String,
+    #[schema(schema_with = crate::openapi::role)]
     role: Role,
 }
 
 /// `POST /members`: adds a registered user with a role.
+#[utoipa::path(
+    post,
+    path = "/api/v1/members",
+    tag = "organization",
+    summary = "Add a registered user as a member",
+    request_body = AddMemberRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    responses((status = 201, description = "Added", body = MemberResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn add<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ManageMembers>,
@@ -78,13 +96,23 @@ fn guard_owner_grant(actor: Role, role: Role) -> Result<(), ApiError> {
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeRoleRequest {
+    #[schema(schema_with = crate::openapi::role)]
     role: Role,
 }
 
 /// `PATCH /members/{user_id}`: changes a member's role; it applies to their next request.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/members/{user_id}",
+    tag = "organization",
+    summary = "Change a member's role",
+    request_body = ChangeRoleRequest,
+    params(("user_id" = String, Path)),
+    responses((status = 200, description = "Changed", body = MemberResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn change_role<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ManageMembers>,
@@ -106,6 +134,14 @@ pub async fn change_role<S: Store>(
 }
 
 /// `DELETE /members/{user_id}`: removes a member; their sessions in this organization end.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/members/{user_id}",
+    tag = "organization",
+    summary = "Remove a member; their sessions here end",
+    params(("user_id" = String, Path)),
+    responses((status = 204, description = "Removed"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn remove<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ManageMembers>,

@@ -29,7 +29,8 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
     let public = Router::new()
         .route("/auth/signup", post(auth::sign_up::<S>))
         .route("/auth/login", post(auth::log_in::<S>))
-        .route("/auth/refresh", post(auth::refresh::<S>));
+        .route("/auth/refresh", post(auth::refresh::<S>))
+        .route("/openapi.json", get(crate::openapi::openapi_json));
     let protected = Router::new()
         .route("/auth/logout", post(auth::log_out::<S>))
         .route("/auth/password", post(auth::change_password::<S>))
@@ -70,6 +71,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz::<S>))
+        .route("/api/docs", get(crate::openapi::docs))
         .nest("/api/v1", public.merge(protected))
         .with_state(state)
 }

@@ -17,7 +17,7 @@ use crate::auth::{Authorized, perm};
 use crate::error::ApiError;
 use crate::extract::{Body, IfMatch};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrganizationResponse {
     pub id: String,
     pub name: String,
@@ -46,6 +46,13 @@ impl From<OrganizationView> for OrganizationResponse {
 }
 
 /// `GET /organization`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/organization",
+    tag = "organization",
+    summary = "The caller's organization",
+    responses((status = 200, description = "The organization", body = OrganizationResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn get<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ReadOrganization>,
@@ -58,7 +65,7 @@ fn optional_field<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(d: D) -
     Option::<T>::deserialize(d).map(Some)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchOrganization {
     name: Option<String>,
@@ -69,6 +76,15 @@ pub struct PatchOrganization {
 }
 
 /// `PATCH /organization`: rename and change settings (fields left out stay as they are).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/organization",
+    tag = "organization",
+    summary = "Rename the organization or change its settings",
+    request_body = PatchOrganization,
+    params(("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 when the object changed since")),
+    responses((status = 200, description = "Changed", body = OrganizationResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn patch<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ManageOrganization>,
@@ -92,7 +108,7 @@ pub async fn patch<S: Store>(
     Ok(Json(state.app.get_organization(ctx).await?.into()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganizationRequest {
     name: String,
@@ -100,6 +116,15 @@ pub struct CreateOrganizationRequest {
 
 /// `POST /organizations`: another organization, owned by the caller; switch into it by
 /// refreshing with its `organization_id` or at login.
+#[utoipa::path(
+    post,
+    path = "/api/v1/organizations",
+    tag = "organization",
+    summary = "Create another organization owned by the caller",
+    request_body = CreateOrganizationRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    responses((status = 201, description = "Created", body = OrganizationResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn create<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::Authenticated>,

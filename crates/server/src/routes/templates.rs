@@ -22,7 +22,7 @@ use crate::extract::{Body, IfMatch, Path, Query, changed, versioned};
 use crate::pagination::{ListResponse, paginate};
 use crate::routes::me::SimpleListQuery;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TemplateResponse {
     pub id: String,
     pub name: String,
@@ -54,6 +54,14 @@ impl From<TemplateView> for TemplateResponse {
 }
 
 /// `GET /templates`: ordered by name.
+#[utoipa::path(
+    get,
+    path = "/api/v1/templates",
+    tag = "taxonomy",
+    summary = "Templates",
+    params(SimpleListQuery),
+    responses((status = 200, description = "Templates", body = ListResponse<TemplateResponse>), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn list<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ReadTaxonomy>,
@@ -63,11 +71,12 @@ pub async fn list<S: Store>(
     Ok(Json(paginate(rows, query.limit, query.cursor.as_deref(), |t| t.id.clone())?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateRequest {
+pub struct CreateTemplateRequest {
     name: String,
     body: String,
+    #[schema(schema_with = crate::openapi::item_kind)]
     default_kind: ItemKind,
     default_category_id: Option<String>,
     #[serde(default)]
@@ -85,10 +94,19 @@ async fn respond_with<S: Store>(
 }
 
 /// `POST /templates`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/templates",
+    tag = "taxonomy",
+    summary = "Create a template",
+    request_body = CreateTemplateRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    responses((status = 201, description = "Created", body = TemplateResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn create<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::WriteTaxonomy>,
-    Body(input): Body<CreateRequest>,
+    Body(input): Body<CreateTemplateRequest>,
 ) -> Result<Response, ApiError> {
     let created = state
         .app
@@ -107,6 +125,14 @@ pub async fn create<S: Store>(
 }
 
 /// `GET /templates/{id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/templates/{id}",
+    tag = "taxonomy",
+    summary = "One template",
+    params(("id" = String, Path), ("If-None-Match" = Option<String>, Header, description = "An ETag the client has; 304 when it is current")),
+    responses((status = 200, description = "The template", body = TemplateResponse), (status = 304, description = "Not modified"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn get<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ReadTaxonomy>,
@@ -117,11 +143,12 @@ pub async fn get<S: Store>(
     Ok(versioned(&headers, template.stream_version, &TemplateResponse::from(template)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PatchRequest {
+pub struct PatchTemplateRequest {
     name: Option<String>,
     body: Option<String>,
+    #[schema(schema_with = crate::openapi::item_kind)]
     default_kind: Option<ItemKind>,
     #[serde(default, deserialize_with = "some")]
     default_category_id: Option<Option<String>>,
@@ -138,12 +165,21 @@ fn kind(raw: &str) -> Result<ItemKind, application::AppError> {
 }
 
 /// `PATCH /templates/{id}`: fields left out stay as they are.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/templates/{id}",
+    tag = "taxonomy",
+    summary = "Change a template",
+    request_body = PatchTemplateRequest,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 when the object changed since")),
+    responses((status = 200, description = "Changed", body = TemplateResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn patch<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::WriteTaxonomy>,
     Path(id): Path<String>,
     IfMatch(if_match): IfMatch,
-    Body(input): Body<PatchRequest>,
+    Body(input): Body<PatchTemplateRequest>,
 ) -> Result<Response, ApiError> {
     let (ctx, app, id, input) = (who.ctx(), &state.app, id.as_str(), &input);
     super::retry_merge(if_match, || async move {
@@ -165,6 +201,14 @@ pub async fn patch<S: Store>(
 }
 
 /// `DELETE /templates/{id}`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/templates/{id}",
+    tag = "taxonomy",
+    summary = "Delete a template",
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 when the object changed since")),
+    responses((status = 204, description = "Deleted"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn delete<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::WriteTaxonomy>,
@@ -176,7 +220,7 @@ pub async fn delete<S: Store>(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InstantiateRequest {
     title: String,
@@ -186,6 +230,15 @@ pub struct InstantiateRequest {
 }
 
 /// `POST /templates/{id}/instantiate`: a new draft item from the template.
+#[utoipa::path(
+    post,
+    path = "/api/v1/templates/{id}/instantiate",
+    tag = "taxonomy",
+    summary = "Create a draft item from a template",
+    request_body = InstantiateRequest,
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    responses((status = 201, description = "Created", body = super::items::ItemResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
 pub async fn instantiate<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::WriteItems>,
