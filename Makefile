@@ -1,5 +1,5 @@
 # Developer entry points. CI runs .ci/run, which calls `make test`.
-.PHONY: dev run test lint doctor bench
+.PHONY: dev run test lint doctor bench schemathesis
 
 dev: ## run the server from a debug build, data in ./data
 	cargo run --bin consailt -- serve
@@ -7,9 +7,13 @@ dev: ## run the server from a debug build, data in ./data
 run: ## run the server from a release build
 	cargo run --release --bin consailt -- serve
 
-test: ## every test of the workspace
+test: ## Schemathesis against the running API, then every test of the workspace
 	@command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
+	bash scripts/schemathesis
 	cargo nextest run --workspace
+
+schemathesis: ## fuzz the API against its OpenAPI document (EXAMPLES=n per operation)
+	bash scripts/schemathesis $(EXAMPLES)
 
 lint: ## formatting and clippy, as CI checks them
 	cargo fmt --all -- --check

@@ -88,9 +88,9 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         if text == "*" {
             return Ok(IfMatch(None));
         }
-        parse_etag(text).map(|v| IfMatch(Some(v))).ok_or_else(|| {
-            ApiError::new(ErrorCode::PreconditionFailed, format!("If-Match {text:?} is not an ETag this API issued"))
-        })
+        parse_etag(text)
+            .map(|v| IfMatch(Some(v)))
+            .ok_or_else(|| ApiError::field("If-Match", format!("{text:?} is not an ETag this API issued")))
     }
 }
 

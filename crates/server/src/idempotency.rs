@@ -20,6 +20,14 @@ use crate::error::{ApiError, ErrorCode};
 
 /// The request header.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// Marks a response that shows a secret once (a new API key). Its body is never stored: a
+/// retry with the same key gets a 409 naming what was created, not the secret again.
+#[derive(Debug, Clone)]
+pub struct ShowsSecretOnce {
+    /// What the first request created, for the retry's message.
+    pub created: String,
+}
+
 /// How long a key is remembered.
 const KEY_TTL: time::Duration = time::Duration::hours(24);
 
@@ -92,6 +100,22 @@ async fn remember<S: AuthStore>(store: &S, principal: &str, key: &str, response:
     if parts.status.is_server_error() {
         if let Err(error) = store.release_idempotency(principal, key).await {
             tracing::error!(%error, "cannot release an idempotency key");
+        }
+        return Response::from_parts(parts, body);
+    }
+    if let Some(secret) = parts.extensions.get::<ShowsSecretOnce>() {
+        let replay = ApiError::new(
+            ErrorCode::Conflict,
+            format!(
+                "this Idempotency-Key already created {}; its secret was shown once and is not stored",
+                secret.created
+            ),
+        );
+        let stored = to_bytes(replay.render(None).into_body(), usize::MAX).await.unwrap_or_default();
+        if let Err(error) =
+            store.complete_idempotency(principal, key, replay.status.as_u16(), Some("application/json"), &stored).await
+        {
+            tracing::error!(%error, "cannot store an idempotent response");
         }
         return Response::from_parts(parts, body);
     }

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::response::{Html, IntoResponse, Response};
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, RefOr};
 use utoipa::{Modify, OpenApi};
@@ -107,6 +107,50 @@ impl Modify for BearerAuth {
 fn string_enum<'a>(values: impl IntoIterator<Item = &'a str>) -> RefOr<Schema> {
     let values: Vec<&str> = values.into_iter().collect();
     ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values)).into()
+}
+
+fn array_of(item: ObjectBuilder, max_items: usize, nullable: bool) -> RefOr<Schema> {
+    let mut array = ArrayBuilder::new().items(item).max_items(Some(max_items));
+    if nullable {
+        array = array.schema_type(SchemaType::from_iter([Type::Array, Type::Null]));
+    }
+    array.into()
+}
+
+fn category_id() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String).pattern(Some(r"^cat_[0-9A-Za-z]{1,64}$"))
+}
+
+fn tag() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(domain::tag::Tag::MAX_CHARS))
+        .pattern(Some(r"^[^,\x00-\x1f\x7f-\x9f]*[^\s,\x00-\x1f\x7f-\x9f][^,\x00-\x1f\x7f-\x9f]*$"))
+}
+
+/// An item's categories.
+pub fn category_ids() -> RefOr<Schema> {
+    array_of(category_id(), domain::item::MAX_CATEGORIES_PER_ITEM, false)
+}
+
+/// An item's categories, or null to keep them.
+pub fn nullable_category_ids() -> RefOr<Schema> {
+    array_of(category_id(), domain::item::MAX_CATEGORIES_PER_ITEM, true)
+}
+
+/// Tags.
+pub fn tags() -> RefOr<Schema> {
+    array_of(tag(), domain::tag::MAX_TAGS_PER_ITEM, false)
+}
+
+/// Tags, or null to keep them.
+pub fn nullable_tags() -> RefOr<Schema> {
+    array_of(tag(), domain::tag::MAX_TAGS_PER_ITEM, true)
+}
+
+/// The sort keys of sorted lists.
+pub fn sort_keys() -> RefOr<Schema> {
+    string_enum(crate::pagination::SORT_KEYS)
 }
 
 /// The schema of an item kind (from the domain's list).

@@ -48,7 +48,7 @@ async fn etags_answer_304_and_if_match_prevents_lost_updates() {
         .json(json!({}))
         .send()
         .await
-        .expect(StatusCode::PRECONDITION_FAILED);
+        .expect(StatusCode::UNPROCESSABLE_ENTITY);
 
     // The same holds for engagements, templates and categories.
     let engagement = api

@@ -301,8 +301,20 @@ async fn api_keys_are_shown_once_scoped_and_revocable() {
 async fn no_secret_is_stored_in_clear() {
     let api = Api::new().await;
     let ada = api.sign_up("ada").await;
-    let key = api.post("/api/v1/api-keys").token(&ada.access).json(json!({"name": "k", "role": "viewer"})).send().await;
+    let create_key = || {
+        api.post("/api/v1/api-keys")
+            .token(&ada.access)
+            .header("idempotency-key", "new-key")
+            .json(json!({"name": "k", "role": "viewer"}))
+            .send()
+    };
+    let key = create_key().await.expect(StatusCode::CREATED);
     let key = key.body["secret"].as_str().expect("secret").to_owned();
+    // A retry must not show the secret again: it is not stored, not even for idempotency.
+    let retry = create_key().await.expect(StatusCode::CONFLICT);
+    assert!(!retry.raw.windows(key.len()).any(|w| w == key.as_bytes()));
+    let keys = api.get("/api/v1/api-keys").token(&ada.access).send().await.expect(StatusCode::OK);
+    assert_eq!(keys.body["total"], 1, "the retry created no second key");
     let rotated = refresh(&api, &ada.refresh).await.body["refresh_token"].as_str().expect("token").to_owned();
     api.t.store.close().await;
     let mut bytes = Vec::new();

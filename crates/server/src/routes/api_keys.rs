@@ -71,6 +71,11 @@ pub async fn list<S: Store>(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     name: String,
     #[schema(schema_with = crate::openapi::role)]
     role: Role,
@@ -91,7 +96,7 @@ pub struct CreatedApiKeyResponse {
     tag = "admin",
     summary = "Create an API key (its secret is shown once)",
     request_body = CreateApiKeyRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Retries with the same key and body get the first response")),
     responses((status = 201, description = "Created", body = CreatedApiKeyResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn create<S: Store>(
@@ -100,8 +105,11 @@ pub async fn create<S: Store>(
     Body(input): Body<CreateApiKeyRequest>,
 ) -> Result<Response, ApiError> {
     let created = state.app.create_api_key(&who.0, CreateApiKey { name: input.name, role: input.role }).await?;
+    let shown = crate::idempotency::ShowsSecretOnce { created: format!("API key {}", created.key.id) };
     let body = CreatedApiKeyResponse { key: created.key.into(), secret: created.secret };
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    response.extensions_mut().insert(shown);
+    Ok(response)
 }
 
 /// `DELETE /api-keys/{id}`: the key stops working at once.
@@ -110,7 +118,7 @@ pub async fn create<S: Store>(
     path = "/api/v1/api-keys/{id}",
     tag = "admin",
     summary = "Revoke an API key",
-    params(("id" = String, Path)),
+    params(("id" = String, Path, pattern = r"^key_[0-9A-Za-z]{1,64}$")),
     responses((status = 204, description = "Revoked"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn revoke<S: Store>(

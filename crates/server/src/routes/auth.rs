@@ -60,9 +60,21 @@ pub struct SignUpResponse {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignUpRequest {
+    #[schema(max_length = 254, pattern = r"^\s*[^@\s\x00-\x1f]{1,64}@[^@\s.\x00-\x1f]+(\.[^@\s.\x00-\x1f]+)+\s*$")]
     email: String,
+    #[schema(min_length = 12, max_length = 256)]
     password: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     name: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     organization_name: String,
 }
 
@@ -117,7 +129,9 @@ pub async fn sign_up<S: Store>(
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     email: String,
+    #[schema(max_length = 256)]
     password: String,
+    #[schema(pattern = r"^org_[0-9A-Za-z]{1,64}$")]
     organization_id: Option<String>,
 }
 
@@ -163,7 +177,9 @@ pub async fn log_in<S: Store>(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
+    #[schema(max_length = 128)]
     refresh_token: String,
+    #[schema(pattern = r"^org_[0-9A-Za-z]{1,64}$")]
     organization_id: Option<String>,
 }
 
@@ -211,6 +227,7 @@ pub async fn log_out<S: Store>(
 #[serde(deny_unknown_fields)]
 pub struct PasswordRequest {
     current_password: String,
+    #[schema(min_length = 12, max_length = 256)]
     new_password: String,
 }
 

@@ -52,7 +52,7 @@ pub struct TreeResponse {
     path = "/api/v1/categories",
     tag = "taxonomy",
     summary = "The category tree",
-    params(("If-None-Match" = Option<String>, Header, description = "An ETag the client has; 304 when it is current")),
+    params(("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag the client has; 304 when it is current")),
     responses((status = 200, description = "The tree", body = TreeResponse), (status = 304, description = "Not modified"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn list<S: Store>(
@@ -92,7 +92,13 @@ async fn respond_with<S: Store>(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCategoryRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     name: String,
+    #[schema(pattern = r"^cat_[0-9A-Za-z]{1,64}$")]
     parent_id: Option<String>,
 }
 
@@ -103,7 +109,7 @@ pub struct CreateCategoryRequest {
     tag = "taxonomy",
     summary = "Create a category",
     request_body = CreateCategoryRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Retries with the same key and body get the first response")),
     responses((status = 201, description = "Created", body = CategoryResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn create<S: Store>(
@@ -118,6 +124,11 @@ pub async fn create<S: Store>(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchCategoryRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     name: Option<String>,
     /// Moves the category: another category's id, or `null` for the root.
     #[serde(default, deserialize_with = "some")]
@@ -135,7 +146,7 @@ fn some<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>
     tag = "taxonomy",
     summary = "Rename or move a category",
     request_body = PatchCategoryRequest,
-    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 when the object changed since")),
+    params(("id" = String, Path, pattern = r"^cat_[0-9A-Za-z]{1,64}$"), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "The ETag the change is based on; 412 when the object changed since")),
     responses((status = 200, description = "Changed", body = CategoryResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn patch<S: Store>(
@@ -170,7 +181,7 @@ pub struct DeleteQuery {
     path = "/api/v1/categories/{id}",
     tag = "taxonomy",
     summary = "Delete a category (empty, or reassigning its items)",
-    params(("id" = String, Path), DeleteQuery, ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 when the object changed since")),
+    params(("id" = String, Path, pattern = r"^cat_[0-9A-Za-z]{1,64}$"), DeleteQuery, ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "The ETag the change is based on; 412 when the object changed since")),
     responses((status = 204, description = "Deleted"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn delete<S: Store>(

@@ -7,8 +7,8 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use application::Store;
 use application::commands::create_engagement::EngagementDetails;
-use application::{AppError, Store};
 use domain::engagement::EngagementPhase;
 use store::read_model::{EngagementFilter, EngagementSummary, EngagementView};
 
@@ -81,8 +81,10 @@ impl From<EngagementSummary> for EngagementListEntry {
 pub struct EngagementListQuery {
     #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
+    #[param(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
     cursor: Option<String>,
     /// `updated_at`, `created_at` or `title` (the name), `-` for descending.
+    #[param(schema_with = crate::openapi::sort_keys)]
     sort: Option<String>,
     #[param(schema_with = crate::openapi::engagement_phase)]
     phase: Option<EngagementPhase>,
@@ -115,9 +117,20 @@ pub async fn list<S: Store>(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateEngagementRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     name: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     client: String,
     #[serde(default)]
+    #[schema(max_length = 10000)]
     description: String,
     #[serde(default)]
     nda_required: bool,
@@ -130,7 +143,7 @@ pub struct CreateEngagementRequest {
     tag = "engagements",
     summary = "Create an engagement",
     request_body = CreateEngagementRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Retries with the same key and body get the first response")),
     responses((status = 201, description = "Created", body = EngagementResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn create<S: Store>(
@@ -164,7 +177,7 @@ async fn respond_with<S: Store>(
     path = "/api/v1/engagements/{id}",
     tag = "engagements",
     summary = "One engagement",
-    params(("id" = String, Path), ("If-None-Match" = Option<String>, Header, description = "An ETag the client has; 304 when it is current")),
+    params(("id" = String, Path, pattern = r"^eng_[0-9A-Za-z]{1,64}$"), ("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag the client has; 304 when it is current")),
     responses((status = 200, description = "The engagement", body = EngagementResponse), (status = 304, description = "Not modified"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn get<S: Store>(
@@ -180,8 +193,19 @@ pub async fn get<S: Store>(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchEngagementRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     name: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     client: Option<String>,
+    #[schema(max_length = 10000)]
     description: Option<String>,
     nda_required: Option<bool>,
 }
@@ -193,7 +217,7 @@ pub struct PatchEngagementRequest {
     tag = "engagements",
     summary = "Change an engagement's details",
     request_body = PatchEngagementRequest,
-    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 when the object changed since")),
+    params(("id" = String, Path, pattern = r"^eng_[0-9A-Za-z]{1,64}$"), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "The ETag the change is based on; 412 when the object changed since")),
     responses((status = 200, description = "Changed", body = EngagementResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn patch<S: Store>(
@@ -225,7 +249,7 @@ pub async fn patch<S: Store>(
     path = "/api/v1/engagements/{id}",
     tag = "engagements",
     summary = "Delete an engagement no item refers to",
-    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 when the object changed since")),
+    params(("id" = String, Path, pattern = r"^eng_[0-9A-Za-z]{1,64}$"), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "The ETag the change is based on; 412 when the object changed since")),
     responses((status = 204, description = "Deleted"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn delete<S: Store>(
@@ -253,7 +277,7 @@ pub struct EngagementTransitionRequest {
     tag = "engagements",
     summary = "Move an engagement to another phase",
     request_body = EngagementTransitionRequest,
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("id" = String, Path, pattern = r"^eng_[0-9A-Za-z]{1,64}$"), ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Retries with the same key and body get the first response")),
     responses((status = 200, description = "Moved", body = EngagementResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn transition<S: Store>(
@@ -277,7 +301,7 @@ pub struct EngagementMember {
     path = "/api/v1/engagements/{id}/members",
     tag = "engagements",
     summary = "An engagement's members",
-    params(("id" = String, Path), super::me::SimpleListQuery),
+    params(("id" = String, Path, pattern = r"^eng_[0-9A-Za-z]{1,64}$"), super::me::SimpleListQuery),
     responses((status = 200, description = "Members", body = ListResponse<EngagementMember>), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn members<S: Store>(
@@ -294,6 +318,7 @@ pub async fn members<S: Store>(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddEngagementMemberRequest {
+    #[schema(pattern = r"^usr_[0-9A-Za-z]{1,64}$")]
     user_id: String,
 }
 
@@ -304,7 +329,7 @@ pub struct AddEngagementMemberRequest {
     tag = "engagements",
     summary = "Add a member of the organization to an engagement",
     request_body = AddEngagementMemberRequest,
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("id" = String, Path, pattern = r"^eng_[0-9A-Za-z]{1,64}$"), ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Retries with the same key and body get the first response")),
     responses((status = 201, description = "Added", body = EngagementResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn add_member<S: Store>(
@@ -324,7 +349,7 @@ pub async fn add_member<S: Store>(
     path = "/api/v1/engagements/{id}/members/{user_id}",
     tag = "engagements",
     summary = "Remove a member from an engagement",
-    params(("id" = String, Path), ("user_id" = String, Path)),
+    params(("id" = String, Path, pattern = r"^eng_[0-9A-Za-z]{1,64}$"), ("user_id" = String, Path, pattern = r"^usr_[0-9A-Za-z]{1,64}$")),
     responses((status = 204, description = "Removed"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn remove_member<S: Store>(
@@ -332,11 +357,6 @@ pub async fn remove_member<S: Store>(
     who: Authorized<perm::WriteEngagements>,
     Path((id, user_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    state.app.remove_engagement_member(who.ctx(), &id, &user_id).await.map_err(|e| match e {
-        AppError::Domain(domain::DomainError::Validation { .. }) => {
-            ApiError::not_found(format!("{user_id} is not a member of engagement {id}"))
-        }
-        other => other.into(),
-    })?;
+    state.app.remove_engagement_member(who.ctx(), &id, &user_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

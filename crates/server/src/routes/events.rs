@@ -18,7 +18,8 @@ use crate::extract::Query;
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     /// Entries after this position (the `next_cursor` of the previous page).
-    after: Option<u64>,
+    #[param(minimum = 0)]
+    after: Option<i64>,
     #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
@@ -59,7 +60,9 @@ pub async fn list<S: Store>(
     if !(1..=MAX_EVENTS_PAGE).contains(&limit) {
         return Err(ApiError::field("limit", format!("must be between 1 and {MAX_EVENTS_PAGE}, got {limit}")));
     }
-    let entries = state.app.list_events(who.ctx(), query.after.unwrap_or(0), limit).await?;
+    let after =
+        u64::try_from(query.after.unwrap_or(0)).map_err(|_| ApiError::field("after", "must not be negative"))?;
+    let entries = state.app.list_events(who.ctx(), after, limit).await?;
     let next_cursor =
         (entries.len() == limit as usize).then(|| entries.last().map(|e| e.position.to_string())).flatten();
     let data = entries

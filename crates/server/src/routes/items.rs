@@ -113,7 +113,9 @@ impl From<ItemSummary> for ItemListEntry {
 pub struct ItemListQuery {
     #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
+    #[param(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
     cursor: Option<String>,
+    #[param(schema_with = crate::openapi::sort_keys)]
     sort: Option<String>,
     engagement: Option<String>,
     category: Option<String>,
@@ -187,16 +189,25 @@ pub async fn trash<S: Store>(
 pub struct CreateItemRequest {
     #[schema(schema_with = crate::openapi::item_kind)]
     kind: ItemKind,
+    #[schema(
+        min_length = 1,
+        max_length = 300,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     title: String,
     #[serde(default)]
     body: String,
+    #[schema(pattern = r"^eng_[0-9A-Za-z]{1,64}$")]
     engagement_id: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::category_ids)]
     categories: Vec<String>,
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::tags)]
     tags: Vec<String>,
-    metadata: Option<serde_json::Value>,
+    metadata: Option<serde_json::Map<String, serde_json::Value>>,
     /// A deliverable this one replaces once published.
+    #[schema(pattern = r"^itm_[0-9A-Za-z]{1,64}$")]
     supersedes: Option<String>,
 }
 
@@ -217,7 +228,7 @@ fn bounded(field: &str, list: &[String]) -> Result<(), ApiError> {
     tag = "items",
     summary = "Create a draft item",
     request_body = CreateItemRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Retries with the same key and body get the first response")),
     responses((status = 201, description = "Created", body = ItemResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn create<S: Store>(
@@ -232,7 +243,7 @@ pub async fn create<S: Store>(
         body: input.body,
         categories: input.categories,
         tags: input.tags,
-        metadata: input.metadata,
+        metadata: input.metadata.map(serde_json::Value::Object),
     };
     let created = state
         .app
@@ -260,7 +271,7 @@ async fn respond_with<S: Store>(
     path = "/api/v1/items/{id}",
     tag = "items",
     summary = "One item, its current version",
-    params(("id" = String, Path), ("If-None-Match" = Option<String>, Header, description = "An ETag the client has; 304 when it is current")),
+    params(("id" = String, Path, pattern = r"^itm_[0-9A-Za-z]{1,64}$"), ("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag the client has; 304 when it is current")),
     responses((status = 200, description = "The item", body = ItemResponse), (status = 304, description = "Not modified"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn get<S: Store>(
@@ -276,11 +287,18 @@ pub async fn get<S: Store>(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchItemRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 300,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     title: Option<String>,
     body: Option<String>,
+    #[schema(schema_with = crate::openapi::nullable_category_ids)]
     categories: Option<Vec<String>>,
+    #[schema(schema_with = crate::openapi::nullable_tags)]
     tags: Option<Vec<String>>,
-    metadata: Option<serde_json::Value>,
+    metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// `PATCH /items/{id}`: a new version with the fields given (the rest as they are).
@@ -290,7 +308,7 @@ pub struct PatchItemRequest {
     tag = "items",
     summary = "Edit an item (a new version)",
     request_body = PatchItemRequest,
-    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 when the object changed since")),
+    params(("id" = String, Path, pattern = r"^itm_[0-9A-Za-z]{1,64}$"), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "The ETag the change is based on; 412 when the object changed since")),
     responses((status = 200, description = "Edited", body = ItemResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn patch<S: Store>(
@@ -310,7 +328,9 @@ pub async fn patch<S: Store>(
             body: input.body.clone().unwrap_or(current.body),
             categories: input.categories.clone().unwrap_or(current.categories),
             tags: input.tags.clone().unwrap_or(current.tags),
-            metadata: Some(input.metadata.clone().unwrap_or_else(|| metadata_json(&current.metadata))),
+            metadata: Some(
+                input.metadata.clone().map_or_else(|| metadata_json(&current.metadata), serde_json::Value::Object),
+            ),
         };
         app.edit_item(ctx, id, draft, if_match.or(Some(current.stream_version))).await
     })
@@ -324,7 +344,7 @@ pub async fn patch<S: Store>(
     path = "/api/v1/items/{id}",
     tag = "items",
     summary = "Move an item to the trash",
-    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 when the object changed since")),
+    params(("id" = String, Path, pattern = r"^itm_[0-9A-Za-z]{1,64}$"), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "The ETag the change is based on; 412 when the object changed since")),
     responses((status = 204, description = "Trashed"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn delete<S: Store>(
@@ -344,7 +364,7 @@ pub async fn delete<S: Store>(
     path = "/api/v1/items/{id}/restore",
     tag = "items",
     summary = "Restore an item from the trash",
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("id" = String, Path, pattern = r"^itm_[0-9A-Za-z]{1,64}$"), ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Retries with the same key and body get the first response")),
     responses((status = 200, description = "Restored", body = ItemResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn restore<S: Store>(
@@ -370,7 +390,7 @@ pub struct ItemTransitionRequest {
     tag = "items",
     summary = "Move an item to another status",
     request_body = ItemTransitionRequest,
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("id" = String, Path, pattern = r"^itm_[0-9A-Za-z]{1,64}$"), ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Retries with the same key and body get the first response")),
     responses((status = 200, description = "Moved", body = ItemResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn transition<S: Store>(
@@ -405,7 +425,7 @@ impl From<ItemVersionView> for VersionEntry {
     path = "/api/v1/items/{id}/versions",
     tag = "items",
     summary = "An item's version history",
-    params(("id" = String, Path), super::me::SimpleListQuery),
+    params(("id" = String, Path, pattern = r"^itm_[0-9A-Za-z]{1,64}$"), super::me::SimpleListQuery),
     responses((status = 200, description = "Versions, oldest first", body = ListResponse<VersionEntry>), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn versions<S: Store>(
@@ -456,7 +476,7 @@ impl From<ItemVersionContent> for VersionResponse {
     path = "/api/v1/items/{id}/versions/{n}",
     tag = "items",
     summary = "One version of an item in full",
-    params(("id" = String, Path), ("n" = u32, Path)),
+    params(("id" = String, Path, pattern = r"^itm_[0-9A-Za-z]{1,64}$"), ("n" = u32, Path)),
     responses((status = 200, description = "The version", body = VersionResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn version<S: Store>(
@@ -470,6 +490,7 @@ pub async fn version<S: Store>(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RestoreVersionRequest {
+    #[schema(minimum = 1)]
     version: u32,
 }
 
@@ -480,7 +501,7 @@ pub struct RestoreVersionRequest {
     tag = "items",
     summary = "Make a new version with an old version's content",
     request_body = RestoreVersionRequest,
-    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 when the object changed since"), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("id" = String, Path, pattern = r"^itm_[0-9A-Za-z]{1,64}$"), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "The ETag the change is based on; 412 when the object changed since"), ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Retries with the same key and body get the first response")),
     responses((status = 200, description = "Restored", body = ItemResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn restore_version<S: Store>(

@@ -110,6 +110,7 @@ pub struct SessionResponse {
 pub struct SimpleListQuery {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
+    #[param(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 
@@ -156,7 +157,7 @@ pub async fn sessions<S: Store>(
     path = "/api/v1/sessions/{id}",
     tag = "auth",
     summary = "End one of the caller's sessions",
-    params(("id" = String, Path)),
+    params(("id" = String, Path, pattern = r"^ses_[0-9A-Za-z]{1,64}$")),
     responses((status = 204, description = "Ended"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn revoke_session<S: Store>(

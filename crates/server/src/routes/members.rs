@@ -55,6 +55,7 @@ pub async fn list<S: Store>(
 #[serde(deny_unknown_fields)]
 pub struct AddMemberRequest {
     /// The email a registered user signed up with.
+    #[schema(max_length = 254, pattern = r"^\s*[^@\s\x00-\x1f]{1,64}@[^@\s.\x00-\x1f]+(\.[^@\s.\x00-\x1f]+)+\s*$")]
     email: String,
     #[schema(schema_with = crate::openapi::role)]
     role: Role,
@@ -67,7 +68,7 @@ pub struct AddMemberRequest {
     tag = "organization",
     summary = "Add a registered user as a member",
     request_body = AddMemberRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Retries with the same key and body get the first response")),
     responses((status = 201, description = "Added", body = MemberResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn add<S: Store>(
@@ -110,7 +111,7 @@ pub struct ChangeRoleRequest {
     tag = "organization",
     summary = "Change a member's role",
     request_body = ChangeRoleRequest,
-    params(("user_id" = String, Path)),
+    params(("user_id" = String, Path, pattern = r"^usr_[0-9A-Za-z]{1,64}$")),
     responses((status = 200, description = "Changed", body = MemberResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn change_role<S: Store>(
@@ -139,7 +140,7 @@ pub async fn change_role<S: Store>(
     path = "/api/v1/members/{user_id}",
     tag = "organization",
     summary = "Remove a member; their sessions here end",
-    params(("user_id" = String, Path)),
+    params(("user_id" = String, Path, pattern = r"^usr_[0-9A-Za-z]{1,64}$")),
     responses((status = 204, description = "Removed"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn remove<S: Store>(

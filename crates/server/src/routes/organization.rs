@@ -68,10 +68,16 @@ fn optional_field<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(d: D) -
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchOrganization {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     name: Option<String>,
     #[serde(default, deserialize_with = "optional_field")]
     ai_monthly_budget_cents: Option<Option<u64>>,
     #[serde(default, deserialize_with = "optional_field")]
+    #[schema(minimum = 1, maximum = 3650)]
     retention_days: Option<Option<u32>>,
 }
 
@@ -82,7 +88,7 @@ pub struct PatchOrganization {
     tag = "organization",
     summary = "Rename the organization or change its settings",
     request_body = PatchOrganization,
-    params(("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 when the object changed since")),
+    params(("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "The ETag the change is based on; 412 when the object changed since")),
     responses((status = 200, description = "Changed", body = OrganizationResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn patch<S: Store>(
@@ -111,6 +117,11 @@ pub async fn patch<S: Store>(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganizationRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     name: String,
 }
 
@@ -122,7 +133,7 @@ pub struct CreateOrganizationRequest {
     tag = "organization",
     summary = "Create another organization owned by the caller",
     request_body = CreateOrganizationRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Retries with the same key and body get the first response")),
     responses((status = 201, description = "Created", body = OrganizationResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn create<S: Store>(

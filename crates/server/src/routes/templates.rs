@@ -74,12 +74,19 @@ pub async fn list<S: Store>(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTemplateRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     name: String,
     body: String,
     #[schema(schema_with = crate::openapi::item_kind)]
     default_kind: ItemKind,
+    #[schema(pattern = r"^cat_[0-9A-Za-z]{1,64}$")]
     default_category_id: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::tags)]
     default_tags: Vec<String>,
 }
 
@@ -100,7 +107,7 @@ async fn respond_with<S: Store>(
     tag = "taxonomy",
     summary = "Create a template",
     request_body = CreateTemplateRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Retries with the same key and body get the first response")),
     responses((status = 201, description = "Created", body = TemplateResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn create<S: Store>(
@@ -130,7 +137,7 @@ pub async fn create<S: Store>(
     path = "/api/v1/templates/{id}",
     tag = "taxonomy",
     summary = "One template",
-    params(("id" = String, Path), ("If-None-Match" = Option<String>, Header, description = "An ETag the client has; 304 when it is current")),
+    params(("id" = String, Path, pattern = r"^tpl_[0-9A-Za-z]{1,64}$"), ("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag the client has; 304 when it is current")),
     responses((status = 200, description = "The template", body = TemplateResponse), (status = 304, description = "Not modified"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn get<S: Store>(
@@ -146,12 +153,18 @@ pub async fn get<S: Store>(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchTemplateRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     name: Option<String>,
     body: Option<String>,
     #[schema(schema_with = crate::openapi::item_kind)]
     default_kind: Option<ItemKind>,
     #[serde(default, deserialize_with = "some")]
     default_category_id: Option<Option<String>>,
+    #[schema(schema_with = crate::openapi::nullable_tags)]
     default_tags: Option<Vec<String>>,
 }
 
@@ -171,7 +184,7 @@ fn kind(raw: &str) -> Result<ItemKind, application::AppError> {
     tag = "taxonomy",
     summary = "Change a template",
     request_body = PatchTemplateRequest,
-    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 when the object changed since")),
+    params(("id" = String, Path, pattern = r"^tpl_[0-9A-Za-z]{1,64}$"), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "The ETag the change is based on; 412 when the object changed since")),
     responses((status = 200, description = "Changed", body = TemplateResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn patch<S: Store>(
@@ -206,7 +219,7 @@ pub async fn patch<S: Store>(
     path = "/api/v1/templates/{id}",
     tag = "taxonomy",
     summary = "Delete a template",
-    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 when the object changed since")),
+    params(("id" = String, Path, pattern = r"^tpl_[0-9A-Za-z]{1,64}$"), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[0-9]+")$"#, description = "The ETag the change is based on; 412 when the object changed since")),
     responses((status = 204, description = "Deleted"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn delete<S: Store>(
@@ -223,9 +236,15 @@ pub async fn delete<S: Store>(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InstantiateRequest {
+    #[schema(
+        min_length = 1,
+        max_length = 300,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     title: String,
     #[serde(default)]
     values: BTreeMap<String, String>,
+    #[schema(pattern = r"^eng_[0-9A-Za-z]{1,64}$")]
     engagement_id: Option<String>,
 }
 
@@ -236,7 +255,7 @@ pub struct InstantiateRequest {
     tag = "taxonomy",
     summary = "Create a draft item from a template",
     request_body = InstantiateRequest,
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("id" = String, Path, pattern = r"^tpl_[0-9A-Za-z]{1,64}$"), ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Retries with the same key and body get the first response")),
     responses((status = 201, description = "Created", body = super::items::ItemResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
 pub async fn instantiate<S: Store>(
