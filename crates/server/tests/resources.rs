@@ -224,6 +224,14 @@ async fn versions_transitions_trash_and_templates() {
         .send()
         .await
         .expect(StatusCode::OK);
+    let in_review = api.get("/api/v1/items?status=in_review").token(&ada.access).send().await.expect(StatusCode::OK);
+    assert_eq!(
+        (in_review.body["total"].as_u64(), in_review.body["data"][0]["id"].as_str()),
+        (Some(1), Some(id.as_str()))
+    );
+    let drafts =
+        api.get("/api/v1/items?status=draft&kind=deliverable").token(&ada.access).send().await.expect(StatusCode::OK);
+    assert_eq!(drafts.body["total"], 0, "the count moved with the status");
 
     api.delete(&path).token(&ada.access).send().await.expect(StatusCode::NO_CONTENT);
     let trash = api.get("/api/v1/trash").token(&ada.access).send().await.expect(StatusCode::OK);

@@ -11,7 +11,19 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "event log", include_str!("../migrations/0001_event_log.sql")),
     (2, "read models", include_str!("../migrations/0002_read_models.sql")),
     (3, "security state and list indexes", include_str!("../migrations/0003_security.sql")),
+    (
+        4,
+        "item counts",
+        concat!(
+            include_str!("../migrations/0004_item_counts.sql"),
+            include_str!("../migrations/item_counts_triggers.sql")
+        ),
+    ),
 ];
+
+/// The triggers that keep `item_counts` exact; replay drops them for its bulk load and creates
+/// them again once it has counted the items in one statement.
+pub(crate) const ITEM_COUNT_TRIGGERS: &str = include_str!("../migrations/item_counts_triggers.sql");
 
 /// The newest schema version this binary knows.
 pub(crate) fn latest_version() -> i64 {

@@ -64,13 +64,15 @@ fn json_array(values: &[String]) -> String {
 
 impl SqliteStore {
     /// One page of `table` in the requested order, continuing after the cursor, with the exact
-    /// count of matching rows. `conditions` appends the `WHERE` clause (the organization first).
+    /// count of matching rows, in one query. `conditions` appends the `WHERE` clause (the
+    /// organization first); `total` appends a scalar subquery counting the matching rows.
     async fn keyset_page<T>(
         &self,
         table: &str,
         columns: &str,
         page: &PageRequest,
         conditions: impl Fn(&mut QueryBuilder<'_, Sqlite>),
+        total: impl Fn(&mut QueryBuilder<'_, Sqlite>),
         map: impl Fn(&SqliteRow) -> Result<T, StoreError>,
     ) -> Result<Page<T>, StoreError> {
         let column = match page.sort {
@@ -81,11 +83,9 @@ impl SqliteStore {
                 _ => "title",
             },
         };
-        let mut count = QueryBuilder::<Sqlite>::new(format!("SELECT COUNT(*) FROM {table}"));
-        conditions(&mut count);
-        let total: i64 = count.build_query_scalar().fetch_one(self.reads()).await.map_err(database)?;
-
-        let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT {columns}, {column} AS sort_value FROM {table}"));
+        let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT {columns}, {column} AS sort_value, "));
+        total(&mut query);
+        query.push(format!(" AS total_count FROM {table}"));
         conditions(&mut query);
         let (direction, comparison) = if page.descending { ("DESC", "<") } else { ("ASC", ">") };
         if let Some(after) = &page.after {
@@ -100,6 +100,14 @@ impl SqliteStore {
             .push(format!(" ORDER BY {column} {direction}, id {direction} LIMIT "))
             .push_bind(i64::from(page.limit) + 1);
         let rows = query.build().fetch_all(self.reads()).await.map_err(database)?;
+        let total: i64 = match rows.first() {
+            Some(row) => get(row, "total_count")?,
+            None => {
+                let mut count = QueryBuilder::<Sqlite>::new("SELECT ");
+                total(&mut count);
+                count.build_query_scalar().fetch_one(self.reads()).await.map_err(database)?
+            }
+        };
         let more = rows.len() > page.limit as usize;
         let rows = &rows[..rows.len().min(page.limit as usize)];
         let next = match (more, rows.last()) {
@@ -327,11 +335,17 @@ impl ReadModels for SqliteStore {
                 query.push(" AND id IN (SELECT value FROM json_each(").push_bind(json_array(only)).push("))");
             }
         };
+        let total = |query: &mut QueryBuilder<'_, Sqlite>| {
+            query.push("(SELECT COUNT(*) FROM engagements");
+            conditions(query);
+            query.push(")");
+        };
         self.keyset_page(
             "engagements",
             "id, name, client, phase, nda_required, created_at, updated_at",
             page,
             conditions,
+            total,
             |row| {
                 Ok(EngagementSummary {
                     id: get(row, "id")?,
@@ -384,7 +398,36 @@ impl ReadModels for SqliteStore {
             }
         };
         let columns = "id, kind, status, title, engagement_id, author_id, categories, tags, version, trashed_at, created_at, updated_at";
-        self.keyset_page("items", columns, page, conditions, |row| {
+        // Totals come from the `item_counts` projection unless a category or tag narrows the
+        // list, which only a count over the items can answer.
+        let total = |query: &mut QueryBuilder<'_, Sqlite>| {
+            if filter.category.is_some() || filter.tag.is_some() {
+                query.push("(SELECT COUNT(*) FROM items");
+                conditions(query);
+                query.push(")");
+                return;
+            }
+            query
+                .push("(SELECT COALESCE(SUM(item_count), 0) FROM item_counts WHERE org_id = ")
+                .push_bind(org.to_owned());
+            query.push(" AND trashed = ").push_bind(i64::from(filter.trashed));
+            for (column, value) in [("status", &filter.status), ("kind", &filter.kind)] {
+                if let Some(value) = value {
+                    query.push(format!(" AND {column} = ")).push_bind(value.clone());
+                }
+            }
+            if let Some(engagement) = &filter.engagement {
+                query.push(" AND engagement_id = ").push_bind(engagement.clone());
+            }
+            if let Some(visible) = &filter.engagements_visible {
+                query
+                    .push(" AND engagement_id IN (SELECT value FROM json_each(")
+                    .push_bind(json_array(visible))
+                    .push("))");
+            }
+            query.push(")");
+        };
+        self.keyset_page("items", columns, page, conditions, total, |row| {
             Ok(ItemSummary {
                 id: get(row, "id")?,
                 kind: get(row, "kind")?,

@@ -19,7 +19,7 @@ use model::ReplayModel;
 const ROWS_PER_STATEMENT: usize = 2_000;
 
 /// Every core read-model table, in a stable order.
-pub(crate) const READ_MODEL_TABLES: [&str; 11] = [
+pub(crate) const READ_MODEL_TABLES: [&str; 12] = [
     "organizations",
     "users",
     "memberships",
@@ -31,6 +31,7 @@ pub(crate) const READ_MODEL_TABLES: [&str; 11] = [
     "categories",
     "templates",
     "tags",
+    "item_counts",
 ];
 
 /// What a replay did.
@@ -74,6 +75,11 @@ async fn rebuild_in_transaction(conn: &mut SqliteConnection, reads: &SqlitePool)
 async fn project_everything(conn: &mut SqliteConnection, reads: &SqlitePool) -> Result<u64, StoreError> {
     let mut reader = reads.begin().await.map_err(database)?;
     let started = Instant::now();
+    // Counted once after the bulk load rather than row by row (see `count_items`).
+    for name in ["items_counted_insert", "items_counted_delete", "items_counted_update"] {
+        let statement = format!("DROP TRIGGER {name}");
+        sqlx::query(&statement).execute(&mut *conn).await.map_err(database)?;
+    }
     for table in READ_MODEL_TABLES {
         sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *conn).await.map_err(database)?;
     }
@@ -106,8 +112,30 @@ async fn project_everything(conn: &mut SqliteConnection, reads: &SqlitePool) -> 
     let purged = model.purged_items().to_vec();
     write_tables(conn, model).await?;
     delete_versions_of_purged_items(conn, &purged).await?;
+    count_items(conn).await?;
     tracing::debug!(events = count, elapsed = ?started.elapsed(), "read models rewritten");
     Ok(count)
+}
+
+/// Fills `item_counts` from the rebuilt items in one statement, then restores the triggers
+/// that keep it exact from here on (all inside the replay's transaction).
+async fn count_items(conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO item_counts (org_id, trashed, status, kind, engagement_id, item_count)
+         SELECT org_id, trashed_at IS NOT NULL, status, kind, COALESCE(engagement_id, ''), COUNT(*)
+         FROM items GROUP BY 1, 2, 3, 4, 5",
+    )
+    .execute(&mut *conn)
+    .await
+    .map_err(database)?;
+    let triggers: Vec<&'static str> = crate::migrations::ITEM_COUNT_TRIGGERS
+        .split_inclusive("END;\n")
+        .filter(|statement| !statement.trim().is_empty())
+        .collect();
+    for trigger in triggers {
+        sqlx::query(trigger).execute(&mut *conn).await.map_err(database)?;
+    }
+    Ok(())
 }
 
 async fn delete_versions_of_purged_items(conn: &mut SqliteConnection, purged: &[String]) -> Result<(), StoreError> {
