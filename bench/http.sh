@@ -53,8 +53,10 @@ trap cleanup EXIT
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 wait_up() { for _ in $(seq 100); do curl -fs "$1" >/dev/null 2>&1 && return; sleep 0.1; done; echo "bench: $1 never came up" >&2; exit 1; }
 
+declare -A BASE AUTH ID
+
 # Starts PocketBase with an `items` collection (title, body) readable and writable by signed-in
-# users; prints "BASE TOKEN".
+# users; sets BASE[pocketbase] and AUTH[pocketbase]. Runs in this shell so cleanup can stop it.
 start_pocketbase() {
     local dir=$WORK/pb-$1 port=$2
     "$PB" superuser upsert root@example.com "$PASSWORD" --dir "$dir" >/dev/null
@@ -73,10 +75,11 @@ start_pocketbase() {
     local token
     token=$(curl -fs "$base/api/collections/users/auth-with-password" -H 'content-type: application/json' \
         -d "{\"identity\":\"u@example.com\",\"password\":\"$PASSWORD\"}" | json '["token"]')
-    echo "$base $token"
+    BASE[pocketbase]=$base
+    AUTH[pocketbase]=$token
 }
 
-# Starts Consailt at a durability with an owner API key; prints "BASE KEY".
+# Starts Consailt at a durability with an owner API key; sets BASE and AUTH of consailt-DURABILITY.
 start_consailt() {
     local dir=$WORK/consailt-$1-$2 port=$3
     mkdir -p "$dir"
@@ -99,7 +102,8 @@ TOML
     local key
     key=$(curl -fs "$base/api/v1/api-keys" -H "authorization: Bearer $token" -H 'content-type: application/json' \
         -d '{"name":"bench","role":"owner"}' | json '["secret"]')
-    echo "$base $key"
+    BASE[consailt-$2]=$base
+    AUTH[consailt-$2]="Bearer $key"
 }
 
 BODY='"title":"Quarterly review notes","body":"Discussed the roadmap, the risks of the migration and the staffing plan for the next quarter."'
@@ -164,10 +168,9 @@ measure() { # rep scenario target conns base auth id
 TARGETS=(pocketbase consailt-normal consailt-full)
 for rep in $(seq "$REPS"); do
     port=$((19000 + rep * 10))
-    declare -A BASE AUTH ID
-    read -r BASE[pocketbase] token < <(start_pocketbase "$rep" "$port"); AUTH[pocketbase]=$token
-    read -r BASE[consailt-normal] key < <(start_consailt "$rep" normal $((port + 1))); AUTH[consailt-normal]="Bearer $key"
-    read -r BASE[consailt-full] key < <(start_consailt "$rep" full $((port + 2))); AUTH[consailt-full]="Bearer $key"
+    start_pocketbase "$rep" "$port"
+    start_consailt "$rep" normal $((port + 1))
+    start_consailt "$rep" full $((port + 2))
     for target in "${TARGETS[@]}"; do
         raw=${AUTH[$target]#Bearer }
         seed "$target" "${BASE[$target]}" "$raw"

@@ -325,3 +325,21 @@ async fn no_secret_is_stored_in_clear() {
         assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} found in the database files");
     }
 }
+
+#[tokio::test]
+async fn a_revocation_by_another_instance_is_seen_within_the_cache_lifetime() {
+    use application::Clock;
+    use store::auth::AuthStore;
+    let api = Api::new().await;
+    let ada = api.sign_up("ada").await;
+    let me = api.get("/api/v1/me").token(&ada.access).send().await.expect(StatusCode::OK);
+    let session = api.get("/api/v1/sessions").token(&ada.access).send().await.body["data"][0]["id"]
+        .as_str()
+        .expect("session")
+        .to_owned();
+    // Another instance revokes the session: this one does not hear of it.
+    assert!(api.t.store.revoke_session(&ada.user_id, &session, api.t.clock.now()).await.expect("revoke"));
+    assert_eq!(me.body["role"], "owner");
+    api.t.clock.advance(application::security::cache::TTL);
+    api.get("/api/v1/me").token(&ada.access).send().await.expect(StatusCode::UNAUTHORIZED);
+}

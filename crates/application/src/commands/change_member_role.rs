@@ -17,6 +17,7 @@ impl<S: Store> App<S> {
                 org.decide(OrganizationCommand::ChangeMemberRole { user: user.clone(), role })
             })
             .await?;
+        self.access_changed();
         Ok(Changed { id: ctx.org.to_string(), version: done.version })
     }
 }

@@ -36,6 +36,7 @@ impl<S: Store> App<S> {
             Credential::ApiKey { .. } => None,
         };
         let revoked = self.store.revoke_sessions_of_user(user_id, keep, now).await?;
+        self.access_changed();
         tracing::info!(user_id, revoked, "password changed");
         Ok(())
     }

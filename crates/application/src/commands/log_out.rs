@@ -8,6 +8,7 @@ impl<S: Store> App<S> {
             return Err(AppError::Rejected("an API key has no session to end; revoke the key instead".to_owned()));
         };
         self.store.revoke_session(principal.ctx.actor.as_str(), session_id, self.clock.now()).await?;
+        self.access_changed();
         Ok(())
     }
 }

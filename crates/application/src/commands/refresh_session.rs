@@ -18,6 +18,7 @@ impl<S: Store> App<S> {
         }
         let now = self.clock.now();
         let successor = self.security.key.successor(refresh_token)?;
+        let organization_changed = organization.is_some();
         let outcome = self
             .store
             .refresh(RefreshRequest {
@@ -32,6 +33,7 @@ impl<S: Store> App<S> {
         let session = match outcome {
             RefreshOutcome::Rotated { session } | RefreshOutcome::AlreadyRotated { session } => session,
             RefreshOutcome::Reused => {
+                self.access_changed();
                 return Err(AppError::Unauthenticated(
                     "this refresh token was already used; the session is revoked, sign in again".to_owned(),
                 ));
@@ -39,8 +41,13 @@ impl<S: Store> App<S> {
             RefreshOutcome::Invalid => return Err(AppError::Unauthenticated(INVALID_REFRESH.to_owned())),
         };
         // A member removed from the organization cannot refresh into it.
+        if organization_changed {
+            // Access tokens of the session's previous organization must stop at once.
+            self.access_changed();
+        }
         if self.store.active_session(&session.id, now).await?.is_none() {
             self.store.revoke_session(&session.user_id, &session.id, now).await?;
+            self.access_changed();
             return Err(AppError::Unauthenticated(INVALID_REFRESH.to_owned()));
         }
         self.issue_tokens(&session, successor)

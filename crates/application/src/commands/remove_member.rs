@@ -18,6 +18,7 @@ impl<S: Store> App<S> {
             })
             .await?;
         self.store.revoke_sessions_in_org(ctx.org.as_str(), user.as_str(), self.clock.now()).await?;
+        self.access_changed();
         Ok(Changed { id: ctx.org.to_string(), version: done.version })
     }
 }

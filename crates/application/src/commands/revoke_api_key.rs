@@ -6,6 +6,7 @@ impl<S: Store> App<S> {
     pub async fn revoke_api_key(&self, principal: &Principal, key_id: &str) -> Result<(), AppError> {
         let org = principal.ctx.org.as_str();
         if self.store.revoke_api_key(org, key_id, self.clock.now()).await? {
+            self.access_changed();
             tracing::info!(key_id, org_id = org, "api key revoked");
             return Ok(());
         }

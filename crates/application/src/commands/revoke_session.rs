@@ -6,6 +6,7 @@ impl<S: Store> App<S> {
     pub async fn revoke_session(&self, principal: &Principal, session_id: &str) -> Result<(), AppError> {
         let user = principal.ctx.actor.as_str();
         if self.store.revoke_session(user, session_id, self.clock.now()).await? {
+            self.access_changed();
             return Ok(());
         }
         match self.store.sessions(user).await?.iter().any(|s| s.id == session_id) {

@@ -1,6 +1,7 @@
 //! Authentication and authorization shared by every interface: the permission table, password
 //! policy and hashing, tokens, throttles, and the authenticated [`Principal`].
 
+pub mod cache;
 pub mod passwords;
 pub mod permissions;
 pub mod throttle;
@@ -53,6 +54,7 @@ pub struct Security {
     pub(crate) ip_throttle: Throttle,
     /// A hash verified when the email is unknown, so both failures cost the same time.
     pub(crate) decoy_hash: OnceCell<String>,
+    pub(crate) authenticated: cache::AuthCache,
 }
 
 impl Security {
@@ -63,6 +65,7 @@ impl Security {
             ip_throttle: Throttle::new(settings.login_per_ip),
             settings,
             decoy_hash: OnceCell::new(),
+            authenticated: cache::AuthCache::default(),
         }
     }
 }
