@@ -64,16 +64,21 @@ fn json_array(values: &[String]) -> String {
 
 impl SqliteStore {
     /// One page of `table` in the requested order, continuing after the cursor, with the exact
-    /// count of matching rows, in one query. `conditions` appends the `WHERE` clause (the
-    /// organization first); `total` appends a scalar subquery counting the matching rows.
-    async fn keyset_page<T>(
+    /// count of matching rows: one query answering one row, the total and the page as a JSON
+    /// array (SQLite builds it, so the rows cross from SQLite's thread in one message).
+    /// `columns` are the table columns the page needs and `row` the JSON array made of them for
+    /// each row (deserialized as `R`); `conditions` appends the `WHERE` clause (the organization
+    /// first); `total` appends a scalar subquery counting the matching rows.
+    #[expect(clippy::too_many_arguments, reason = "each argument is one part of the query")]
+    async fn keyset_page<R: serde::de::DeserializeOwned, T>(
         &self,
         table: &str,
         columns: &str,
+        row: &str,
         page: &PageRequest,
         conditions: impl Fn(&mut QueryBuilder<'_, Sqlite>),
         total: impl Fn(&mut QueryBuilder<'_, Sqlite>),
-        map: impl Fn(&SqliteRow) -> Result<T, StoreError>,
+        map: impl Fn(R) -> Result<T, StoreError>,
     ) -> Result<Page<T>, StoreError> {
         let column = match page.sort {
             SortKey::UpdatedAt => "updated_at",
@@ -83,11 +88,14 @@ impl SqliteStore {
                 _ => "title",
             },
         };
-        let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT {columns}, {column} AS sort_value, "));
-        total(&mut query);
-        query.push(format!(" AS total_count FROM {table}"));
-        conditions(&mut query);
         let (direction, comparison) = if page.descending { ("DESC", "<") } else { ("ASC", ">") };
+        let mut query = QueryBuilder::<Sqlite>::new("SELECT ");
+        total(&mut query);
+        query.push(format!(
+            ", (SELECT json_group_array(json_object('row', json_array({row}), 'sort', sort_value, 'id', id) \
+             ORDER BY sort_value {direction}, id {direction}) FROM (SELECT {columns}, {column} AS sort_value FROM {table}"
+        ));
+        conditions(&mut query);
         if let Some(after) = &page.after {
             query.push(format!(" AND ({column}, id) {comparison} ("));
             match &after.value {
@@ -98,30 +106,50 @@ impl SqliteStore {
         }
         query
             .push(format!(" ORDER BY {column} {direction}, id {direction} LIMIT "))
-            .push_bind(i64::from(page.limit) + 1);
-        let rows = query.build().fetch_all(self.reads()).await.map_err(database)?;
-        let total: i64 = match rows.first() {
-            Some(row) => get(row, "total_count")?,
-            None => {
-                let mut count = QueryBuilder::<Sqlite>::new("SELECT ");
-                total(&mut count);
-                count.build_query_scalar().fetch_one(self.reads()).await.map_err(database)?
-            }
-        };
+            .push_bind(i64::from(page.limit) + 1)
+            .push("))");
+        let (total, rows): (i64, String) = query.build_query_as().fetch_one(self.reads()).await.map_err(database)?;
+        let mut rows: Vec<PageRow<R>> = serde_json::from_str(&rows)
+            .map_err(|e| StoreError::Corrupt(format!("a page of {table} does not decode: {e}")))?;
         let more = rows.len() > page.limit as usize;
-        let rows = &rows[..rows.len().min(page.limit as usize)];
+        rows.truncate(page.limit as usize);
         let next = match (more, rows.last()) {
             (true, Some(last)) => Some(Keyset {
-                value: match page.sort {
-                    SortKey::Title => KeysetValue::Text(get(last, "sort_value")?),
-                    SortKey::UpdatedAt | SortKey::CreatedAt => KeysetValue::Micros(get(last, "sort_value")?),
+                value: match &last.sort {
+                    serde_json::Value::String(text) => KeysetValue::Text(text.clone()),
+                    other => KeysetValue::Micros(
+                        other.as_i64().ok_or_else(|| StoreError::Corrupt(format!("sort value {other} in {table}")))?,
+                    ),
                 },
-                id: get(last, "id")?,
+                id: last.id.clone(),
             }),
             _ => None,
         };
-        Ok(Page { rows: rows.iter().map(map).collect::<Result<_, _>>()?, next, total: unsigned(total, "count")? })
+        Ok(Page {
+            rows: rows.into_iter().map(|r| map(r.row)).collect::<Result<_, _>>()?,
+            next,
+            total: unsigned(total, "count")?,
+        })
     }
+}
+
+/// One row of a page as SQLite renders it: the row's values, its sort value and id.
+#[derive(serde::Deserialize)]
+struct PageRow<R> {
+    row: R,
+    sort: serde_json::Value,
+    id: String,
+}
+
+/// An engagement of a list, as [`SqliteStore::keyset_page`] receives it.
+type EngagementRow = (String, String, String, String, i64, i64);
+
+/// An item of a list, as [`SqliteStore::keyset_page`] receives it.
+type ItemRow =
+    (String, String, String, String, Option<String>, String, Vec<String>, Vec<String>, i64, Option<i64>, i64, i64);
+
+fn version(value: i64) -> Result<u32, StoreError> {
+    u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("item version {value}")))
 }
 
 impl ReadModels for SqliteStore {
@@ -340,23 +368,18 @@ impl ReadModels for SqliteStore {
             conditions(query);
             query.push(")");
         };
-        self.keyset_page(
-            "engagements",
-            "id, name, client, phase, nda_required, created_at, updated_at",
-            page,
-            conditions,
-            total,
-            |row| {
-                Ok(EngagementSummary {
-                    id: get(row, "id")?,
-                    name: get(row, "name")?,
-                    client: get(row, "client")?,
-                    phase: get(row, "phase")?,
-                    nda_required: get(row, "nda_required")?,
-                    updated_at: from_micros(get(row, "updated_at")?)?,
-                })
-            },
-        )
+        let columns = "id, name, client, phase, nda_required, updated_at";
+        self.keyset_page("engagements", columns, columns, page, conditions, total, |row: EngagementRow| {
+            let (id, name, client, phase, nda_required, updated_at) = row;
+            Ok(EngagementSummary {
+                id,
+                name,
+                client,
+                phase,
+                nda_required: nda_required != 0,
+                updated_at: from_micros(updated_at)?,
+            })
+        })
         .await
     }
 
@@ -427,21 +450,36 @@ impl ReadModels for SqliteStore {
             }
             query.push(")");
         };
-        self.keyset_page("items", columns, page, conditions, total, |row| {
+        let row = "id, kind, status, title, engagement_id, author_id, json(categories), json(tags), version, \
+                   trashed_at, created_at, updated_at";
+        self.keyset_page("items", columns, row, page, conditions, total, |row: ItemRow| {
+            let (
+                id,
+                kind,
+                status,
+                title,
+                engagement_id,
+                author_id,
+                categories,
+                tags,
+                version_number,
+                trashed_at,
+                created_at,
+                updated_at,
+            ) = row;
             Ok(ItemSummary {
-                id: get(row, "id")?,
-                kind: get(row, "kind")?,
-                status: get(row, "status")?,
-                title: get(row, "title")?,
-                engagement_id: get(row, "engagement_id")?,
-                author_id: get(row, "author_id")?,
-                categories: json_list(&get::<String>(row, "categories")?, "categories")?,
-                tags: json_list(&get::<String>(row, "tags")?, "tags")?,
-                version: u32::try_from(get::<i64>(row, "version")?)
-                    .map_err(|_| StoreError::Corrupt("item version".to_owned()))?,
-                trashed_at: optional_time(get(row, "trashed_at")?)?,
-                created_at: from_micros(get(row, "created_at")?)?,
-                updated_at: from_micros(get(row, "updated_at")?)?,
+                id,
+                kind,
+                status,
+                title,
+                engagement_id,
+                author_id,
+                categories,
+                tags,
+                version: version(version_number)?,
+                trashed_at: optional_time(trashed_at)?,
+                created_at: from_micros(created_at)?,
+                updated_at: from_micros(updated_at)?,
             })
         })
         .await
