@@ -58,9 +58,12 @@ declare -A BASE AUTH ID
 # Starts PocketBase with an `items` collection (title, body) readable and writable by signed-in
 # users; sets BASE[pocketbase] and AUTH[pocketbase]. Runs in this shell so cleanup can stop it.
 start_pocketbase() {
-    local dir=$WORK/pb-$1 port=$2
-    "$PB" superuser upsert root@example.com "$PASSWORD" --dir "$dir" >/dev/null
-    taskset -c 0 "$PB" serve --http "127.0.0.1:$port" --dir "$dir" >"$dir.log" 2>&1 &
+    # Each instance in its own directory, without automigrate: PocketBase would otherwise write
+    # the collection's migration next to the data and replay it into the next instance.
+    local dir=$WORK/pb-$1/data port=$2
+    local flags=(--dir "$dir" --migrationsDir "$WORK/pb-$1/migrations" --automigrate=false)
+    "$PB" superuser upsert root@example.com "$PASSWORD" "${flags[@]}" >/dev/null
+    taskset -c 0 "$PB" serve --http "127.0.0.1:$port" "${flags[@]}" >"$WORK/pb-$1.log" 2>&1 &
     PIDS+=($!)
     local base=http://127.0.0.1:$port
     wait_up "$base/api/health"

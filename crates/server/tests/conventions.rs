@@ -124,3 +124,15 @@ async fn rate_limits_answer_429_with_retry_after() {
     api.t.clock.advance(time::Duration::minutes(1));
     api.get("/api/v1/me").token(&owner.access).send().await.expect(StatusCode::OK);
 }
+
+#[tokio::test]
+async fn requests_are_limited_per_client_address() {
+    let limit = application::security::throttle::Limit { max: 5, window: time::Duration::minutes(1) };
+    let api = Api::with(server::HttpSettings { per_ip: limit, ..Default::default() }).await;
+    for _ in 0..5 {
+        api.get("/healthz").send().await.expect(StatusCode::OK);
+    }
+    let limited = api.get("/api/v1/items").send().await.expect(StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.code(), "RATE_LIMITED");
+    assert!(limited.header("retry-after").is_some());
+}

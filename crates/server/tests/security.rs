@@ -343,3 +343,63 @@ async fn a_revocation_by_another_instance_is_seen_within_the_cache_lifetime() {
     api.t.clock.advance(application::security::cache::TTL);
     api.get("/api/v1/me").token(&ada.access).send().await.expect(StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_member_of_several_organizations_picks_one_at_login_or_by_refreshing() {
+    let api = Api::new().await;
+    let ada = api.sign_up("ada").await;
+    let created = api
+        .post("/api/v1/organizations")
+        .token(&ada.access)
+        .json(json!({"name": "Second Practice"}))
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
+    let second = created.body["id"].as_str().expect("id").to_owned();
+    let me = api.get("/api/v1/me").token(&ada.access).send().await.expect(StatusCode::OK);
+    assert_eq!(me.body["organization_id"], ada.org_id.as_str(), "the session stays where it was");
+    assert_eq!(me.body["organizations"].as_array().map(Vec::len), Some(2));
+
+    let moved = api
+        .post("/api/v1/auth/refresh")
+        .json(json!({"refresh_token": ada.refresh, "organization_id": second}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(moved.body["organization_id"], second.as_str());
+    let token = moved.body["access_token"].as_str().expect("token");
+    let there = api.get("/api/v1/organization").token(token).send().await.expect(StatusCode::OK);
+    assert_eq!(there.body["name"], "Second Practice");
+    api.get("/api/v1/me").token(&ada.access).send().await.expect(StatusCode::UNAUTHORIZED);
+
+    let login = api.log_in(&ada.email, Some(&ada.org_id)).await;
+    assert_eq!(login.org_id, ada.org_id);
+    let stranger = api.sign_up("bob").await;
+    let refused = api
+        .post("/api/v1/auth/login")
+        .json(json!({"email": ada.email, "password": PASSWORD, "organization_id": stranger.org_id}))
+        .send()
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn logins_are_throttled_per_address_across_accounts() {
+    let api = Api::new().await;
+    let replies = {
+        let mut replies = Vec::new();
+        for n in 0..51 {
+            let email = format!("nobody{n}@example.com");
+            replies.push(
+                api.post("/api/v1/auth/login")
+                    .json(json!({"email": email, "password": "guess-guess-guess"}))
+                    .send()
+                    .await
+                    .status,
+            );
+        }
+        replies
+    };
+    assert!(replies[..50].iter().all(|s| *s == StatusCode::UNAUTHORIZED), "{replies:?}");
+    assert_eq!(replies[50], StatusCode::TOO_MANY_REQUESTS);
+}

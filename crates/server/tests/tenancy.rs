@@ -53,6 +53,10 @@ async fn another_organizations_ids_are_not_found_and_untouched() {
         }
         seen
     };
+    let a_session = api.get("/api/v1/sessions").token(&a.access).send().await.body["data"][0]["id"]
+        .as_str()
+        .expect("session")
+        .to_owned();
     let before = snapshot(&api).await;
 
     let member = &a_colleague.user_id;
@@ -83,6 +87,7 @@ async fn another_organizations_ids_are_not_found_and_untouched() {
             json!({"title": "x", "values": {"client": "y"}}),
         ),
         (Method::DELETE, format!("/api/v1/api-keys/{key}"), Value::Null),
+        (Method::DELETE, format!("/api/v1/sessions/{a_session}"), Value::Null),
         (Method::PATCH, format!("/api/v1/members/{member}"), json!({"role": "viewer"})),
         (Method::DELETE, format!("/api/v1/members/{member}"), Value::Null),
         (Method::POST, "/api/v1/items".to_owned(), json!({"kind": "note", "title": "x", "engagement_id": engagement})),

@@ -63,6 +63,19 @@ fn json_array(values: &[String]) -> String {
 }
 
 impl SqliteStore {
+    /// The user whose unique `column` (`id` or `email`) holds `value`.
+    async fn user_where(&self, column: &str, value: &str) -> Result<Option<UserView>, StoreError> {
+        let row = sqlx::query(&format!("SELECT id, email, display_name FROM users WHERE {column} = ?"))
+            .bind(value)
+            .fetch_optional(self.reads())
+            .await
+            .map_err(database)?;
+        row.map(|row| {
+            Ok(UserView { id: get(&row, "id")?, email: get(&row, "email")?, display_name: get(&row, "display_name")? })
+        })
+        .transpose()
+    }
+
     /// One page of `table` in the requested order, continuing after the cursor, with the exact
     /// count of matching rows: one query answering one row, the total and the page as a JSON
     /// array (SQLite builds it, so the rows cross from SQLite's thread in one message).
@@ -177,15 +190,7 @@ impl ReadModels for SqliteStore {
 
     async fn user_by_email(&self, email: &str) -> Result<Option<UserView>, StoreError> {
         let normalized = email.trim().to_lowercase();
-        let row = sqlx::query("SELECT id, email, display_name FROM users WHERE email = ?")
-            .bind(normalized)
-            .fetch_optional(self.reads())
-            .await
-            .map_err(database)?;
-        row.map(|row| {
-            Ok(UserView { id: get(&row, "id")?, email: get(&row, "email")?, display_name: get(&row, "display_name")? })
-        })
-        .transpose()
+        self.user_where("email", &normalized).await
     }
 
     async fn members(&self, org: &str) -> Result<Vec<MembershipView>, StoreError> {
@@ -310,15 +315,7 @@ impl ReadModels for SqliteStore {
     }
 
     async fn user(&self, id: &str) -> Result<Option<UserView>, StoreError> {
-        let row = sqlx::query("SELECT id, email, display_name FROM users WHERE id = ?")
-            .bind(id)
-            .fetch_optional(self.reads())
-            .await
-            .map_err(database)?;
-        row.map(|row| {
-            Ok(UserView { id: get(&row, "id")?, email: get(&row, "email")?, display_name: get(&row, "display_name")? })
-        })
-        .transpose()
+        self.user_where("id", id).await
     }
 
     async fn memberships_of_user(&self, user: &str) -> Result<Vec<UserMembership>, StoreError> {
