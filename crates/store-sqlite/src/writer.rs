@@ -93,7 +93,14 @@ pub(crate) fn spawn(
     config: &SqliteConfig,
 ) -> mpsc::Sender<WriteRequest> {
     let (sender, receiver) = mpsc::channel(8_192);
-    let writer = Writer { conn, reads, head, max_batch_events: config.max_batch_events.max(1), linger: config.linger };
+    let writer = Writer {
+        conn,
+        reads,
+        head,
+        max_batch_events: config.max_batch_events.max(1),
+        linger: config.linger,
+        known: Known::default(),
+    };
     tokio::spawn(writer.run(receiver));
     sender
 }
@@ -105,6 +112,44 @@ struct Writer {
     head: watch::Sender<u64>,
     max_batch_events: usize,
     linger: std::time::Duration,
+    known: Known,
+}
+
+/// What this writer has committed: the chain tail and the versions of the streams it wrote.
+/// It is the log's only writer, so these stay true until it writes again; any failure forgets
+/// them, and the next batch reads them from the database.
+#[derive(Debug, Default)]
+struct Known {
+    tail: Option<ChainTail>,
+    versions: HashMap<String, u64>,
+}
+
+/// Streams remembered before the memory is emptied.
+const KNOWN_STREAMS: usize = 100_000;
+
+impl Known {
+    /// The tail and the versions of `streams` when all of them are known.
+    fn lookup(&self, streams: &std::collections::BTreeSet<&str>) -> Option<(ChainTail, HashMap<String, u64>)> {
+        let tail = self.tail?;
+        let mut versions = HashMap::with_capacity(streams.len());
+        for stream in streams {
+            versions.insert((*stream).to_owned(), *self.versions.get(*stream)?);
+        }
+        Some((tail, versions))
+    }
+
+    fn remember(&mut self, tail: ChainTail, versions: HashMap<String, u64>) {
+        if self.versions.len() + versions.len() > KNOWN_STREAMS {
+            self.versions.clear();
+        }
+        self.tail = Some(tail);
+        self.versions.extend(versions);
+    }
+
+    fn forget(&mut self) {
+        self.tail = None;
+        self.versions.clear();
+    }
 }
 
 /// The tail of the chain: the last position and its hash.
@@ -132,6 +177,7 @@ impl Writer {
                     self.commit_batch(batch).await;
                 }
                 WriteRequest::Replay { reply } => {
+                    self.known.forget();
                     let outcome = replay::rebuild(&mut self.conn, &self.reads).await;
                     let _ = reply.send(outcome);
                 }
@@ -183,6 +229,7 @@ impl Writer {
                 }
             }
             Err(error) => {
+                self.known.forget();
                 let _ = sqlx::query("ROLLBACK").execute(&mut self.conn).await;
                 tracing::error!(error = %error, commands = batch.len(), "group commit failed");
                 let message = format!("the commit failed and nothing was written: {error}");
@@ -193,16 +240,30 @@ impl Writer {
         }
     }
 
-    /// Writes the batch in one transaction. Versions are checked in memory against one query
-    /// for every stream of the batch; events that no projection reads are inserted together at
-    /// the end. A command whose projection fails (a rejected constraint) is rolled back to its
-    /// savepoint and reported; a failure of the transaction itself is returned.
+    /// Writes the batch in one transaction. Versions are checked in memory, against what this
+    /// writer knows or else one query for every stream of the batch; events that no projection
+    /// reads are inserted together at the end. A command whose projection fails (a rejected
+    /// constraint) is rolled back to its savepoint and reported; a failure of the transaction
+    /// itself is returned.
     async fn write(
         &mut self,
         commits: &[&Commit],
     ) -> Result<(Vec<Result<CommitReceipt, StoreError>>, u64), StoreError> {
         let conn = &mut self.conn;
-        let (mut tail, mut versions) = begin(conn, commits).await?;
+        let streams: std::collections::BTreeSet<&str> =
+            commits.iter().flat_map(|c| c.appends.iter().map(|a| a.stream.as_str())).collect();
+        let projected = commits
+            .iter()
+            .any(|c| c.appends.iter().any(|a| a.events.iter().any(|e| projections::is_projected(&e.event_type))));
+        // With everything known and nothing to project, BEGIN rides with the insert and COMMIT:
+        // one round trip to SQLite for the whole batch.
+        let (mut tail, mut versions, begun) = match self.known.lookup(&streams) {
+            Some((tail, versions)) if !projected => (tail, versions, false),
+            _ => {
+                let (tail, versions) = begin(conn, &streams).await?;
+                (tail, versions, true)
+            }
+        };
         let recorded_at = now();
         let isolate = commits.len() > 1;
         let mut unprojected = Vec::new();
@@ -239,11 +300,15 @@ impl Writer {
             };
             outcomes.push(Ok(receipt));
         }
-        if !isolate && outcomes.iter().all(Result::is_err) {
-            sqlx::query("ROLLBACK").execute(&mut *conn).await.map_err(database)?;
+        if outcomes.iter().all(Result::is_err) && (!isolate || !begun) {
+            if begun {
+                sqlx::query("ROLLBACK").execute(&mut *conn).await.map_err(database)?;
+            }
             return Ok((outcomes, tail.position));
         }
-        insert_rows_and_commit(conn, &unprojected).await?;
+        let opening = if begun { "" } else { "BEGIN IMMEDIATE; " };
+        insert_rows_and_commit(conn, opening, &unprojected).await?;
+        self.known.remember(tail, versions);
         Ok((outcomes, tail.position))
     }
 }
@@ -260,11 +325,9 @@ fn advance(versions: &mut HashMap<String, u64>, append: &StreamAppend) -> u64 {
 /// as one JSON array; each lookup is one seek on the unique index).
 async fn begin(
     conn: &mut SqliteConnection,
-    commits: &[&Commit],
+    streams: &std::collections::BTreeSet<&str>,
 ) -> Result<(ChainTail, HashMap<String, u64>), StoreError> {
-    let streams: std::collections::BTreeSet<&str> =
-        commits.iter().flat_map(|c| c.appends.iter().map(|a| a.stream.as_str())).collect();
-    let list = serde_json::to_string(&streams).map_err(|e| StoreError::Invalid(format!("stream ids: {e}")))?;
+    let list = serde_json::to_string(streams).map_err(|e| StoreError::Invalid(format!("stream ids: {e}")))?;
     let rows = sqlx::query(
         "BEGIN IMMEDIATE; \
          SELECT NULL, position, hash FROM (SELECT position, hash FROM events ORDER BY position DESC LIMIT 1) \
@@ -378,30 +441,35 @@ fn chain_rows(
 }
 
 async fn insert_rows(conn: &mut SqliteConnection, rows: &[(RecordedEvent, Option<&str>)]) -> Result<(), StoreError> {
-    insert_rows_then(conn, rows, "").await
+    insert_rows_then(conn, "", rows, "").await
 }
 
-/// Inserts the rows and commits, the commit riding with the last insert (one round trip fewer).
+/// Inserts the rows and commits, the commit riding with the last insert (one round trip fewer);
+/// `opening` (a `BEGIN` not yet sent) rides with the first.
 async fn insert_rows_and_commit(
     conn: &mut SqliteConnection,
+    opening: &str,
     rows: &[(RecordedEvent, Option<&str>)],
 ) -> Result<(), StoreError> {
     if rows.is_empty() {
-        sqlx::query("COMMIT").execute(&mut *conn).await.map_err(database)?;
+        sqlx::query(&format!("{opening}COMMIT")).execute(&mut *conn).await.map_err(database)?;
         return Ok(());
     }
-    insert_rows_then(conn, rows, "; COMMIT").await
+    insert_rows_then(conn, opening, rows, "; COMMIT").await
 }
 
-/// Inserts rows with multi-row statements; `tail` is appended to the last statement.
+/// Inserts rows with multi-row statements; `opening` is put before the first statement and
+/// `tail` after the last.
 async fn insert_rows_then(
     conn: &mut SqliteConnection,
+    opening: &str,
     rows: &[(RecordedEvent, Option<&str>)],
     tail: &str,
 ) -> Result<(), StoreError> {
     let chunks = rows.len().div_ceil(INSERT_CHUNK);
     for (index, chunk) in rows.chunks(INSERT_CHUNK).enumerate() {
-        let mut sql = String::from(
+        let mut sql = String::from(if index == 0 { opening } else { "" });
+        sql.push_str(
             "INSERT INTO events (position, stream_id, stream_version, event_type, schema_version, payload, metadata, \
              org_id, recorded_at, hash) VALUES ",
         );
