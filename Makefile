@@ -1,5 +1,5 @@
 # Developer entry points. CI runs .ci/run, which calls `make test`.
-.PHONY: dev run test lint doctor bench schemathesis
+.PHONY: dev run test lint doctor bench bench-http schemathesis
 
 dev: ## run the server from a debug build, data in ./data
 	cargo run --bin consailt -- serve
@@ -24,3 +24,6 @@ doctor: ## what the toolchain and optional pieces look like here, and how to fix
 
 bench: ## benchmarks against PostgreSQL and the sqlite3 tool (several minutes)
 	bash bench/run.sh
+
+bench-http: ## the REST API next to PocketBase (about ten minutes; needs wrk)
+	bash bench/http.sh
