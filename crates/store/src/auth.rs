@@ -1,7 +1,8 @@
 //! The security-state port: password hashes, sessions with their rotating refresh tokens, API
 //! keys and idempotency records. This is not business history, so it is not event-sourced
 //! (ADR 0004): it churns (a refresh every 15 minutes per client), must be erasable, and holds
-//! only hashes of secrets. Every method that touches a tenant's rows takes the organization.
+//! only hashes of secrets. API keys are read and revoked within their organization; sessions
+//! and credentials belong to their user.
 
 use std::future::Future;
 
