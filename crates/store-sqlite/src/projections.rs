@@ -27,6 +27,16 @@ struct Context<'a> {
     at: i64,
 }
 
+/// Events whose projection can refuse the command: a unique email or template name, a category
+/// deleted while an item was filed in it. Only commands carrying one need a savepoint of their
+/// own in a group commit.
+const REFUSABLE: [&str; 3] = ["user.", "template.", "category."];
+
+/// Whether the projection of events of this type can refuse them (see [`REFUSABLE`]).
+pub(crate) fn can_refuse(event_type: &str) -> bool {
+    REFUSABLE.iter().any(|prefix| event_type.starts_with(prefix))
+}
+
 /// Whether events of this type feed the read models.
 pub(crate) fn is_projected(event_type: &str) -> bool {
     PROJECTED.iter().any(|prefix| event_type.starts_with(prefix))

@@ -276,19 +276,26 @@ impl Writer {
             let before = tail;
             let rows = chain_commit(commit, &versions, recorded_at, &mut tail)?;
             if rows.iter().any(|(row, _)| projections::is_projected(&row.event_type)) {
-                if isolate {
+                // Only a projection that can refuse its command gets a savepoint (two round trips);
+                // any other failure inside a shared batch fails the whole batch, so nothing is
+                // ever half-written.
+                let savepoint = isolate && rows.iter().any(|(row, _)| projections::can_refuse(&row.event_type));
+                if savepoint {
                     sqlx::query("SAVEPOINT command").execute(&mut *conn).await.map_err(database)?;
                 }
                 if let Err(error) = insert_and_project(conn, &rows).await {
+                    if isolate && !savepoint {
+                        return Err(error);
+                    }
                     tail = before;
-                    if isolate {
+                    if savepoint {
                         sqlx::query("ROLLBACK TO command").execute(&mut *conn).await.map_err(database)?;
                         sqlx::query("RELEASE command").execute(&mut *conn).await.map_err(database)?;
                     }
                     outcomes.push(Err(error));
                     continue;
                 }
-                if isolate {
+                if savepoint {
                     sqlx::query("RELEASE command").execute(&mut *conn).await.map_err(database)?;
                 }
             } else {

@@ -55,4 +55,53 @@ mod tests {
         let bad = app.register_user(&caller, RegisterUser { email: "nope".into(), display_name: "X".into() }).await;
         assert!(matches!(bad, Err(AppError::Domain(domain::DomainError::Validation { field: "email", .. }))));
     }
+
+    /// Many commands share one group commit: a refused registration is rolled back alone, and
+    /// every other command of its batch lands.
+    #[tokio::test]
+    async fn a_refused_command_in_a_shared_batch_is_refused_alone() {
+        use crate::commands::create_item::{CreateItem, ItemDraft};
+        use crate::testing::tenant;
+        use domain::item::ItemKind;
+        use domain::role::Role;
+        use store::ReadModels;
+
+        let (app, _dir) = app().await;
+        let ctx = tenant(&app, Role::Owner).await;
+        let mut tasks = Vec::new();
+        for n in 0..32 {
+            let app = app.clone();
+            let ctx = ctx.clone();
+            tasks.push(tokio::spawn(async move {
+                if n % 2 == 0 {
+                    let email = format!("user{}@example.com", n / 4);
+                    let outcome =
+                        app.register_user(&Caller::default(), RegisterUser { email, display_name: "U".into() }).await;
+                    (true, outcome.map(|c| c.id))
+                } else {
+                    let draft = ItemDraft { title: format!("item {n}"), ..ItemDraft::default() };
+                    let outcome = app
+                        .create_item(
+                            &ctx,
+                            CreateItem { kind: ItemKind::Note, engagement: None, draft, supersedes: None },
+                        )
+                        .await;
+                    (false, outcome.map(|c| c.id))
+                }
+            }));
+        }
+        let (mut registered, mut refused, mut items) = (0, 0, 0);
+        for task in tasks {
+            match task.await.expect("task") {
+                (true, Ok(_)) => registered += 1,
+                (true, Err(AppError::Rejected(_))) => refused += 1,
+                (false, Ok(_)) => items += 1,
+                other => panic!("unexpected outcome {other:?}"),
+            }
+        }
+        assert_eq!((registered, refused, items), (8, 8, 16));
+        for n in 0..8 {
+            assert!(app.store().user_by_email(&format!("user{n}@example.com")).await.expect("read").is_some());
+        }
+    }
 }
