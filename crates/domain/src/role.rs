@@ -22,6 +22,11 @@ impl Role {
         matches!(self, Role::Owner | Role::Admin)
     }
 
+    /// The role with this wire name.
+    pub fn from_name(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == name)
+    }
+
     /// The role's wire name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -37,5 +42,18 @@ impl Role {
 impl std::fmt::Display for Role {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::from_name(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::from_name("superuser"), None);
     }
 }

@@ -14,6 +14,14 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ErrorCode};
 
+/// Deserializes a field that may be absent (`None`: leave it alone), `null` (`Some(None)`:
+/// clear it) or a value; use with `#[serde(default, deserialize_with = "nullable")]`.
+pub fn nullable<'de, T: serde::Deserialize<'de>, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 /// A JSON body of `T` (whose type should deny unknown fields).
 #[derive(Debug)]
 pub struct Body<T>(pub T);

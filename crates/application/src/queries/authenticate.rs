@@ -2,19 +2,11 @@
 //! The role comes from the membership now, so revocations and role changes apply at once.
 
 use domain::ids::{OrgId, UserId};
-use domain::role::Role;
 
-use crate::security::tokens;
+use crate::security::{stored_role as role, tokens};
 use crate::{App, AppError, Credential, Principal, Store, TenantContext};
 
 const INVALID_TOKEN: &str = "the access token is invalid, expired or revoked";
-
-fn role(raw: &str) -> Result<Role, AppError> {
-    Role::ALL
-        .into_iter()
-        .find(|r| r.as_str() == raw)
-        .ok_or_else(|| AppError::Store(store::StoreError::Corrupt(format!("unknown role {raw:?}"))))
-}
 
 fn ids(org: &str, user: &str) -> Result<(OrgId, UserId), AppError> {
     let corrupt = |e: domain::DomainError| AppError::Store(store::StoreError::Corrupt(e.to_string()));

@@ -32,9 +32,6 @@ impl<S: Store> App<S> {
             .iter()
             .find(|m| m.user_id == user)
             .ok_or_else(|| AppError::NotFound(format!("member {user} not found")))?;
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == member.role)
-            .ok_or_else(|| AppError::Internal(format!("unknown role {:?} in the read model", member.role)))
+        crate::security::stored_role(&member.role)
     }
 }

@@ -70,6 +70,12 @@ impl Security {
     }
 }
 
+/// A role as the read models store it; an unknown name means corrupt data.
+pub(crate) fn stored_role(name: &str) -> Result<Role, crate::AppError> {
+    Role::from_name(name)
+        .ok_or_else(|| crate::AppError::Store(store::StoreError::Corrupt(format!("unknown role {name:?}"))))
+}
+
 /// How a request authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {

@@ -131,12 +131,8 @@ pub struct PatchCategoryRequest {
     )]
     name: Option<String>,
     /// Moves the category: another category's id, or `null` for the root.
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
     parent_id: Option<Option<String>>,
-}
-
-fn some<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
 }
 
 /// `PATCH /categories/{id}`: rename and/or move.

@@ -60,11 +60,6 @@ pub async fn get<S: Store>(
     Ok(Json(state.app.get_organization(who.ctx()).await?.into()))
 }
 
-/// A settings field that may be left alone, set, or cleared with `null`.
-fn optional_field<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchOrganization {
@@ -74,9 +69,9 @@ pub struct PatchOrganization {
         pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
     )]
     name: Option<String>,
-    #[serde(default, deserialize_with = "optional_field")]
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
     ai_monthly_budget_cents: Option<Option<u64>>,
-    #[serde(default, deserialize_with = "optional_field")]
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
     #[schema(minimum = 1, maximum = 3650)]
     retention_days: Option<Option<u32>>,
 }

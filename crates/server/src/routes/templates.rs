@@ -162,14 +162,10 @@ pub struct PatchTemplateRequest {
     body: Option<String>,
     #[schema(schema_with = crate::openapi::item_kind)]
     default_kind: Option<ItemKind>,
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
     default_category_id: Option<Option<String>>,
     #[schema(schema_with = crate::openapi::nullable_tags)]
     default_tags: Option<Vec<String>>,
-}
-
-fn some<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
 }
 
 fn kind(raw: &str) -> Result<ItemKind, application::AppError> {
