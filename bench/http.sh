@@ -2,7 +2,8 @@
 # The REST API next to PocketBase (the single-binary backend people pick for this), on loopback,
 # interleaved (PocketBase, Consailt normal, Consailt full, repeat), medians of REPS runs.
 #
-#   bench/http.sh                 # REPS=3 SECONDS_PER=4 CONNECTIONS="1 16 64"
+#   bench/http.sh                 # REPS=3 SECONDS_PER=4 CONNECTIONS="1 16 64" SEED_ITEMS=10000
+#   SCENARIOS="list create" TARGETS="pocketbase consailt-normal" bench/http.sh   # a subset
 #
 # Both servers run pinned to core 0 and wrk to core 1. PocketBase runs SQLite in WAL with
 # synchronous=NORMAL, so Consailt is measured at `durability = "normal"` for the like-for-like
@@ -16,7 +17,9 @@ cd "$(dirname "$0")/.."
 REPS=${REPS:-3}
 SECONDS_PER=${SECONDS_PER:-4}
 CONNECTIONS=${CONNECTIONS:-"1 16 64"}
-SEED_ITEMS=${SEED_ITEMS:-1000}
+SEED_ITEMS=${SEED_ITEMS:-10000}
+SCENARIOS=${SCENARIOS:-"get list health create"}
+TARGETS=(${TARGETS:-pocketbase consailt-normal consailt-full})
 PB_VERSION=0.40.6
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/consailt-bench
 PB=$CACHE/pocketbase-$PB_VERSION
@@ -168,7 +171,6 @@ measure() { # rep scenario target conns base auth id
     python3 bench/wrk_result.py "$rep" "$name" "$target" "$conns" "$log" >>"$RESULTS"
 }
 
-TARGETS=(pocketbase consailt-normal consailt-full)
 for rep in $(seq "$REPS"); do
     port=$((19000 + rep * 10))
     start_pocketbase "$rep" "$port"
@@ -179,7 +181,7 @@ for rep in $(seq "$REPS"); do
         seed "$target" "${BASE[$target]}" "$raw"
         ID[$target]=$(create_one "$target" "${BASE[$target]}" "$raw")
     done
-    for name in get list health create; do
+    for name in $SCENARIOS; do
         for conns in $CONNECTIONS; do
             for target in "${TARGETS[@]}"; do
                 echo "rep $rep: $name, $conns connections, $target" >&2

@@ -163,6 +163,31 @@ impl<S: Store> App<S> {
         }
     }
 
+    /// Runs the command creating a new aggregate under a freshly generated `id`: it decides on
+    /// the empty state without reading the stream, and the commit expects no stream, so an id
+    /// that somehow exists already is a conflict rather than a second creation.
+    pub(crate) async fn execute_new<A>(
+        &self,
+        id: &str,
+        metadata: EventMetadata,
+        decide: impl FnOnce(&A) -> Result<Vec<A::Event>, DomainError>,
+    ) -> Result<Executed, AppError>
+    where
+        A: Aggregate,
+        A::Event: AggregateEvent,
+    {
+        let fresh = Loaded { stream: StreamId::new(A::STREAM_CATEGORY, id), version: 0, state: A::default() };
+        let events = decide(&fresh.state)?;
+        let count = events.len() as u64;
+        match self.commit(vec![stage(&fresh, events)], metadata).await {
+            Ok(_) => Ok(Executed { version: count }),
+            Err(AppError::Store(StoreError::Conflict { actual, .. })) => {
+                Err(AppError::VersionConflict { expected: 0, actual })
+            }
+            Err(other) => Err(other),
+        }
+    }
+
     /// Runs a single-stream command. `org` scopes it to a tenant (an existing aggregate of
     /// another organization is "not found"); `expected` pins the version the caller saw.
     pub(crate) async fn execute<A>(

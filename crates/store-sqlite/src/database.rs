@@ -26,7 +26,10 @@ impl OpenError {
 }
 
 pub(crate) struct Opened {
-    pub writer: SqliteConnection,
+    /// The migrated connection, kept for replay.
+    pub migrated: SqliteConnection,
+    /// The writer's connection, on the synchronous driver.
+    pub writer: rusqlite::Connection,
     pub reads: SqlitePool,
 }
 
@@ -113,11 +116,33 @@ fn options(config: &SqliteConfig) -> SqliteConnectOptions {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::from_str(config.durability.pragma()).unwrap_or(SqliteSynchronous::Full))
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10))
+        .busy_timeout(BUSY_TIMEOUT)
         .pragma("cache_size", "-65536")
         .pragma("temp_store", "memory")
         .disable_statement_logging()
 }
+
+/// Statements each synchronous connection keeps prepared: every projection statement fits.
+const PREPARED_STATEMENTS: usize = 128;
+
+/// A connection on the synchronous driver with the settings of [`options`] (WAL is a property
+/// of the database file, set by the migrating connection).
+pub(crate) fn synchronous_connection(config: &SqliteConfig) -> rusqlite::Result<rusqlite::Connection> {
+    use rusqlite::OpenFlags;
+    let conn = rusqlite::Connection::open_with_flags(
+        &config.path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+        config.durability.pragma()
+    ))?;
+    conn.set_prepared_statement_cache_capacity(PREPARED_STATEMENTS);
+    Ok(conn)
+}
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub(crate) async fn open(config: &SqliteConfig) -> Result<Opened, OpenError> {
     let path = config.path.as_path();
@@ -133,8 +158,13 @@ pub(crate) async fn open(config: &SqliteConfig) -> Result<Opened, OpenError> {
     migrator.run_direct(&mut writer).await.map_err(|e| OpenError::cause(path, format!("migration failed: {e}")))?;
     let reads = SqlitePoolOptions::new()
         .max_connections(config.read_connections.max(1))
+        // A ping before every acquire is a round trip to SQLite's thread for a connection to a
+        // local file that cannot have gone away.
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(|e| OpenError::cause(path, format!("cannot open: {e}")))?;
-    Ok(Opened { writer, reads })
+    let sync_writer =
+        synchronous_connection(config).map_err(|e| OpenError::cause(path, format!("cannot open: {e}")))?;
+    Ok(Opened { migrated: writer, writer: sync_writer, reads })
 }

@@ -95,7 +95,9 @@ impl SqliteStore {
         let opened = database::open(&config).await?;
         let head = writer::current_head(&opened.reads).await.map_err(|e| OpenError::cause(&config.path, e))?;
         let (head_tx, head_rx) = watch::channel(head);
-        let writer = writer::spawn(opened.writer, opened.reads.clone(), head_tx, &config);
+        let parts = writer::WriterParts { conn: opened.writer, replay: opened.migrated, reads: opened.reads.clone() };
+        let writer = writer::spawn(parts, head_tx, &config)
+            .map_err(|e| OpenError::cause(&config.path, format!("cannot start the writer thread: {e}")))?;
         Ok(Self { inner: Arc::new(Inner { writer, reads: opened.reads, head: head_rx, path: config.path }) })
     }
 

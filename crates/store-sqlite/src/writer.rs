@@ -1,28 +1,31 @@
-//! The group-commit writer. Every append goes through one task that owns the only writing
+//! The group-commit writer. Every append goes through one thread that owns the only writing
 //! connection: commands queue while a commit is being synced, and the next transaction takes
 //! them all (bounded by [`SqliteConfig::max_batch_events`](crate::SqliteConfig)). Versions are
-//! checked per command, so a conflict fails only that command; a command whose projections can
-//! refuse it (a duplicate email) runs in its own savepoint. The batch then commits with one
-//! fsync and every command is acknowledged.
+//! checked per command, so a conflict fails only that command; in a shared batch each command
+//! that projects runs in its own savepoint, so a projection refusing it (a duplicate email)
+//! fails only that command. The batch then commits with one fsync and every command is
+//! acknowledged. The thread runs SQLite synchronously (rusqlite, ADR 0005): a statement costs
+//! microseconds, where a round trip to an async driver's worker thread cost tens.
 
 use std::collections::HashMap;
 
-use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
+use std::collections::BTreeSet;
+
+use rusqlite::OptionalExtension;
+use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use store::chain::{GENESIS, link_hash};
 use store::{Commit, CommitReceipt, RecordedEvent, StoreError, StreamAppend};
 
-use crate::error::{database, signed, unsigned};
+use crate::error::{database, signed, sqlite, unsigned};
 use crate::replay::ReplayReport;
 use crate::rows::{now, to_micros};
 use crate::{SqliteConfig, projections, replay};
 
 /// Most events one commit may carry; larger imports are split by the caller.
 pub(crate) const MAX_EVENTS_PER_COMMIT: usize = 10_000;
-/// Rows per multi-row INSERT statement.
-const INSERT_CHUNK: usize = 100;
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
@@ -86,29 +89,44 @@ pub(crate) async fn current_head(pool: &SqlitePool) -> Result<u64, StoreError> {
     unsigned(head, "position")
 }
 
+/// What the writer thread is given: its connection, and what replay needs besides it.
+pub(crate) struct WriterParts {
+    /// The only connection that appends and projects (synchronous driver, see ADR 0005).
+    pub conn: rusqlite::Connection,
+    /// The connection replay rewrites the read models through, idle otherwise.
+    pub replay: SqliteConnection,
+    /// For replay, which reads the log on a second connection while the first writes.
+    pub reads: SqlitePool,
+}
+
+/// Starts the writer on a thread of its own: appends and projections run there with no await
+/// between statements, and the async side only sends it requests.
 pub(crate) fn spawn(
-    conn: SqliteConnection,
-    reads: SqlitePool,
+    parts: WriterParts,
     head: watch::Sender<u64>,
     config: &SqliteConfig,
-) -> mpsc::Sender<WriteRequest> {
+) -> std::io::Result<mpsc::Sender<WriteRequest>> {
     let (sender, receiver) = mpsc::channel(8_192);
     let writer = Writer {
-        conn,
-        reads,
+        conn: parts.conn,
+        replay: parts.replay,
+        reads: parts.reads,
+        runtime: tokio::runtime::Handle::current(),
         head,
         max_batch_events: config.max_batch_events.max(1),
         linger: config.linger,
         known: Known::default(),
     };
-    tokio::spawn(writer.run(receiver));
-    sender
+    std::thread::Builder::new().name("consailt-writer".to_owned()).spawn(move || writer.run(receiver))?;
+    Ok(sender)
 }
 
 struct Writer {
-    conn: SqliteConnection,
-    /// For replay, which reads the log on a second connection while this one writes.
+    conn: rusqlite::Connection,
+    replay: SqliteConnection,
     reads: SqlitePool,
+    /// Drives the async parts (replay, the linger wait) from the writer's thread.
+    runtime: tokio::runtime::Handle,
     head: watch::Sender<u64>,
     max_batch_events: usize,
     linger: std::time::Duration,
@@ -129,7 +147,7 @@ const KNOWN_STREAMS: usize = 100_000;
 
 impl Known {
     /// The tail and the versions of `streams` when all of them are known.
-    fn lookup(&self, streams: &std::collections::BTreeSet<&str>) -> Option<(ChainTail, HashMap<String, u64>)> {
+    fn lookup(&self, streams: &BTreeSet<&str>) -> Option<(ChainTail, HashMap<String, u64>)> {
         let tail = self.tail?;
         let mut versions = HashMap::with_capacity(streams.len());
         for stream in streams {
@@ -160,12 +178,13 @@ struct ChainTail {
 }
 
 impl Writer {
-    async fn run(mut self, mut receiver: mpsc::Receiver<WriteRequest>) {
+    fn run(mut self, mut receiver: mpsc::Receiver<WriteRequest>) {
         let mut deferred = None;
+        let mut stopped = None;
         loop {
             let request = match deferred.take() {
                 Some(request) => request,
-                None => match receiver.recv().await {
+                None => match receiver.blocking_recv() {
                     Some(request) => request,
                     None => break,
                 },
@@ -173,26 +192,31 @@ impl Writer {
             match request {
                 WriteRequest::Commit { commit, reply } => {
                     let mut batch = vec![(commit, reply)];
-                    deferred = self.gather(&mut receiver, &mut batch).await;
-                    self.commit_batch(batch).await;
+                    deferred = self.gather(&mut receiver, &mut batch);
+                    self.commit_batch(batch);
                 }
                 WriteRequest::Replay { reply } => {
                     self.known.forget();
-                    let outcome = replay::rebuild(&mut self.conn, &self.reads).await;
+                    let outcome = self.runtime.block_on(replay::rebuild(&mut self.replay, &self.reads));
                     let _ = reply.send(outcome);
                 }
                 WriteRequest::Shutdown { reply } => {
-                    let _ = reply.send(());
+                    stopped = Some(reply);
                     break;
                 }
             }
         }
-        let _ = self.conn.close().await;
+        // Both connections close before the stop is acknowledged (dropping the async one ends
+        // its worker thread), so the caller's final checkpoint finds no other connection busy.
+        drop(self);
+        if let Some(reply) = stopped {
+            let _ = reply.send(());
+        }
     }
 
     /// Takes queued commits into the batch until it is full, the queue is empty (after the
     /// linger time) or a non-commit request arrives, which is returned for the next turn.
-    async fn gather(
+    fn gather(
         &self,
         receiver: &mut mpsc::Receiver<WriteRequest>,
         batch: &mut Vec<(Commit, Reply<CommitReceipt>)>,
@@ -203,7 +227,7 @@ impl Writer {
             let next = match receiver.try_recv() {
                 Ok(request) => request,
                 Err(_) if self.linger.is_zero() => return None,
-                Err(_) => match tokio::time::timeout_at(deadline, receiver.recv()).await {
+                Err(_) => match self.runtime.block_on(tokio::time::timeout_at(deadline, receiver.recv())) {
                     Ok(Some(request)) => request,
                     _ => return None,
                 },
@@ -219,9 +243,9 @@ impl Writer {
         None
     }
 
-    async fn commit_batch(&mut self, batch: Vec<(Commit, Reply<CommitReceipt>)>) {
+    fn commit_batch(&mut self, batch: Vec<(Commit, Reply<CommitReceipt>)>) {
         let commits: Vec<&Commit> = batch.iter().map(|(commit, _)| commit).collect();
-        match self.write(&commits).await {
+        match self.write(&commits) {
             Ok((outcomes, head)) => {
                 self.head.send_replace(head);
                 for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
@@ -230,7 +254,9 @@ impl Writer {
             }
             Err(error) => {
                 self.known.forget();
-                let _ = sqlx::query("ROLLBACK").execute(&mut self.conn).await;
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
                 tracing::error!(error = %error, commands = batch.len(), "group commit failed");
                 let message = format!("the commit failed and nothing was written: {error}");
                 for (_, reply) in batch {
@@ -241,32 +267,21 @@ impl Writer {
     }
 
     /// Writes the batch in one transaction. Versions are checked in memory, against what this
-    /// writer knows or else one query for every stream of the batch; events that no projection
-    /// reads are inserted together at the end. A command whose projection fails (a rejected
-    /// constraint) is rolled back to its savepoint and reported; a failure of the transaction
-    /// itself is returned.
-    async fn write(
-        &mut self,
-        commits: &[&Commit],
-    ) -> Result<(Vec<Result<CommitReceipt, StoreError>>, u64), StoreError> {
-        let conn = &mut self.conn;
-        let streams: std::collections::BTreeSet<&str> =
+    /// writer knows or else one lookup per stream of the batch. In a batch of several commands,
+    /// each that projects runs in its own savepoint: a projection that refuses its command (a
+    /// duplicate email) rolls back that command alone. A failure of the transaction itself is
+    /// returned, and nothing of the batch is written.
+    fn write(&mut self, commits: &[&Commit]) -> Result<(Vec<Result<CommitReceipt, StoreError>>, u64), StoreError> {
+        let conn = &self.conn;
+        let streams: BTreeSet<&str> =
             commits.iter().flat_map(|c| c.appends.iter().map(|a| a.stream.as_str())).collect();
-        let projected = commits
-            .iter()
-            .any(|c| c.appends.iter().any(|a| a.events.iter().any(|e| projections::is_projected(&e.event_type))));
-        // With everything known and nothing to project, BEGIN rides with the insert and COMMIT:
-        // one round trip to SQLite for the whole batch.
-        let (mut tail, mut versions, begun) = match self.known.lookup(&streams) {
-            Some((tail, versions)) if !projected => (tail, versions, false),
-            _ => {
-                let (tail, versions) = begin(conn, &streams).await?;
-                (tail, versions, true)
-            }
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(sqlite)?;
+        let (mut tail, mut versions) = match self.known.lookup(&streams) {
+            Some(known) => known,
+            None => read_positions(conn, &streams)?,
         };
         let recorded_at = now();
         let isolate = commits.len() > 1;
-        let mut unprojected = Vec::new();
         let mut outcomes = Vec::with_capacity(commits.len());
         for commit in commits {
             if let Err(conflict) = check_versions(commit, &versions) {
@@ -275,31 +290,23 @@ impl Writer {
             }
             let before = tail;
             let rows = chain_commit(commit, &versions, recorded_at, &mut tail)?;
-            if rows.iter().any(|(row, _)| projections::is_projected(&row.event_type)) {
-                // Only a projection that can refuse its command gets a savepoint (two round trips);
-                // any other failure inside a shared batch fails the whole batch, so nothing is
-                // ever half-written.
-                let savepoint = isolate && rows.iter().any(|(row, _)| projections::can_refuse(&row.event_type));
-                if savepoint {
-                    sqlx::query("SAVEPOINT command").execute(&mut *conn).await.map_err(database)?;
-                }
-                if let Err(error) = insert_and_project(conn, &rows).await {
-                    if isolate && !savepoint {
-                        return Err(error);
+            let savepoint = isolate && rows.iter().any(|(row, _)| projections::is_projected(&row.event_type));
+            if savepoint {
+                conn.execute_batch("SAVEPOINT command").map_err(sqlite)?;
+            }
+            match insert_and_project(conn, &rows) {
+                Ok(()) if savepoint => conn.execute_batch("RELEASE command").map_err(sqlite)?,
+                Ok(()) => {}
+                // A lone command's failure is its own: the transaction rolls back below.
+                Err(error) if savepoint || !isolate => {
+                    if savepoint {
+                        conn.execute_batch("ROLLBACK TO command; RELEASE command").map_err(sqlite)?;
                     }
                     tail = before;
-                    if savepoint {
-                        sqlx::query("ROLLBACK TO command").execute(&mut *conn).await.map_err(database)?;
-                        sqlx::query("RELEASE command").execute(&mut *conn).await.map_err(database)?;
-                    }
                     outcomes.push(Err(error));
                     continue;
                 }
-                if savepoint {
-                    sqlx::query("RELEASE command").execute(&mut *conn).await.map_err(database)?;
-                }
-            } else {
-                unprojected.extend(rows);
+                Err(error) => return Err(error),
             }
             let receipt = CommitReceipt {
                 last_position: tail.position,
@@ -307,14 +314,11 @@ impl Writer {
             };
             outcomes.push(Ok(receipt));
         }
-        if outcomes.iter().all(Result::is_err) && (!isolate || !begun) {
-            if begun {
-                sqlx::query("ROLLBACK").execute(&mut *conn).await.map_err(database)?;
-            }
+        if outcomes.iter().all(Result::is_err) {
+            conn.execute_batch("ROLLBACK").map_err(sqlite)?;
             return Ok((outcomes, tail.position));
         }
-        let opening = if begun { "" } else { "BEGIN IMMEDIATE; " };
-        insert_rows_and_commit(conn, opening, &unprojected).await?;
+        conn.execute_batch("COMMIT").map_err(sqlite)?;
         self.known.remember(tail, versions);
         Ok((outcomes, tail.position))
     }
@@ -327,42 +331,32 @@ fn advance(versions: &mut HashMap<String, u64>, append: &StreamAppend) -> u64 {
     *version
 }
 
-/// Opens the batch's transaction and reads, in the same round trip to SQLite, the tail of the
-/// hash chain and the current version of every stream the batch touches (the streams travel
-/// as one JSON array; each lookup is one seek on the unique index).
-async fn begin(
-    conn: &mut SqliteConnection,
-    streams: &std::collections::BTreeSet<&str>,
+/// Reads, inside the batch's transaction, the tail of the hash chain and the current version
+/// of every stream the batch touches (each one seek on the unique index).
+fn read_positions(
+    conn: &rusqlite::Connection,
+    streams: &BTreeSet<&str>,
 ) -> Result<(ChainTail, HashMap<String, u64>), StoreError> {
-    let list = serde_json::to_string(streams).map_err(|e| StoreError::Invalid(format!("stream ids: {e}")))?;
-    let rows = sqlx::query(
-        "BEGIN IMMEDIATE; \
-         SELECT NULL, position, hash FROM (SELECT position, hash FROM events ORDER BY position DESC LIMIT 1) \
-         UNION ALL \
-         SELECT j.value, (SELECT MAX(stream_version) FROM events WHERE stream_id = j.value), NULL FROM json_each(?) AS j",
-    )
-    .bind(list)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(database)?;
-    let mut tail = ChainTail { position: 0, hash: GENESIS };
+    let last = conn
+        .prepare_cached("SELECT position, hash FROM events ORDER BY position DESC LIMIT 1")
+        .and_then(|mut statement| {
+            statement.query_row([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))).optional()
+        })
+        .map_err(sqlite)?;
+    let tail = match last {
+        None => ChainTail { position: 0, hash: GENESIS },
+        Some((position, hash)) => ChainTail {
+            position: unsigned(position, "position")?,
+            hash: hash.try_into().map_err(|_| StoreError::Corrupt(format!("event {position} has a malformed hash")))?,
+        },
+    };
+    let mut lookup = conn
+        .prepare_cached("SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = ?")
+        .map_err(sqlite)?;
     let mut versions = HashMap::with_capacity(streams.len());
-    for row in rows {
-        let stream: Option<String> = row.try_get(0).map_err(database)?;
-        let number: Option<i64> = row.try_get(1).map_err(database)?;
-        match stream {
-            None => {
-                let position = number.unwrap_or(0);
-                let hash: Vec<u8> = row.try_get(2).map_err(database)?;
-                let hash = hash
-                    .try_into()
-                    .map_err(|_| StoreError::Corrupt(format!("event {position} has a malformed hash")))?;
-                tail = ChainTail { position: unsigned(position, "position")?, hash };
-            }
-            Some(stream) => {
-                versions.insert(stream, unsigned(number.unwrap_or(0), "stream_version")?);
-            }
-        }
+    for stream in streams {
+        let version: i64 = lookup.query_row([stream], |row| row.get(0)).map_err(sqlite)?;
+        versions.insert((*stream).to_owned(), unsigned(version, "stream_version")?);
     }
     Ok((tail, versions))
 }
@@ -403,13 +397,31 @@ fn chain_commit<'c>(
     Ok(rows)
 }
 
-async fn insert_and_project(
-    conn: &mut SqliteConnection,
-    rows: &[(RecordedEvent, Option<&str>)],
-) -> Result<(), StoreError> {
-    insert_rows(conn, rows).await?;
+fn insert_and_project(conn: &rusqlite::Connection, rows: &[(RecordedEvent, Option<&str>)]) -> Result<(), StoreError> {
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO events (position, stream_id, stream_version, event_type, schema_version, payload, metadata, \
+             org_id, recorded_at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .map_err(sqlite)?;
+    for (row, org) in rows {
+        insert
+            .execute(rusqlite::params![
+                signed(row.position)?,
+                row.stream_id.as_str(),
+                signed(row.stream_version)?,
+                row.event_type.as_str(),
+                i64::from(row.schema_version),
+                row.payload.as_str(),
+                row.metadata.as_str(),
+                *org,
+                to_micros(row.recorded_at),
+                row.hash.as_slice(),
+            ])
+            .map_err(sqlite)?;
+    }
     for (row, _) in rows {
-        projections::project(conn, row).await?;
+        projections::project(conn, row)?;
     }
     Ok(())
 }
@@ -445,62 +457,4 @@ fn chain_rows(
             row
         })
         .collect()
-}
-
-async fn insert_rows(conn: &mut SqliteConnection, rows: &[(RecordedEvent, Option<&str>)]) -> Result<(), StoreError> {
-    insert_rows_then(conn, "", rows, "").await
-}
-
-/// Inserts the rows and commits, the commit riding with the last insert (one round trip fewer);
-/// `opening` (a `BEGIN` not yet sent) rides with the first.
-async fn insert_rows_and_commit(
-    conn: &mut SqliteConnection,
-    opening: &str,
-    rows: &[(RecordedEvent, Option<&str>)],
-) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        sqlx::query(&format!("{opening}COMMIT")).execute(&mut *conn).await.map_err(database)?;
-        return Ok(());
-    }
-    insert_rows_then(conn, opening, rows, "; COMMIT").await
-}
-
-/// Inserts rows with multi-row statements; `opening` is put before the first statement and
-/// `tail` after the last.
-async fn insert_rows_then(
-    conn: &mut SqliteConnection,
-    opening: &str,
-    rows: &[(RecordedEvent, Option<&str>)],
-    tail: &str,
-) -> Result<(), StoreError> {
-    let chunks = rows.len().div_ceil(INSERT_CHUNK);
-    for (index, chunk) in rows.chunks(INSERT_CHUNK).enumerate() {
-        let mut sql = String::from(if index == 0 { opening } else { "" });
-        sql.push_str(
-            "INSERT INTO events (position, stream_id, stream_version, event_type, schema_version, payload, metadata, \
-             org_id, recorded_at, hash) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            sql.push_str(if i == 0 { "(?,?,?,?,?,?,?,?,?,?)" } else { ",(?,?,?,?,?,?,?,?,?,?)" });
-        }
-        if index + 1 == chunks {
-            sql.push_str(tail);
-        }
-        let mut query = sqlx::query(&sql);
-        for (row, org) in chunk {
-            query = query
-                .bind(signed(row.position)?)
-                .bind(row.stream_id.as_str())
-                .bind(signed(row.stream_version)?)
-                .bind(row.event_type.as_str())
-                .bind(i64::from(row.schema_version))
-                .bind(row.payload.as_str())
-                .bind(row.metadata.as_str())
-                .bind(*org)
-                .bind(to_micros(row.recorded_at))
-                .bind(row.hash.as_slice());
-        }
-        query.execute(&mut *conn).await.map_err(database)?;
-    }
-    Ok(())
 }

@@ -29,7 +29,7 @@ impl<S: Store> App<S> {
         let (name, client) = input.parse()?;
         let id = EngagementId::from_suffix(&self.ids.next_suffix());
         let done = self
-            .execute::<Engagement>(id.as_str(), Some(&ctx.org), None, ctx.metadata(), |engagement| {
+            .execute_new::<Engagement>(id.as_str(), ctx.metadata(), |engagement| {
                 let mut events = engagement.decide(EngagementCommand::Create {
                     id: id.clone(),
                     org: ctx.org.clone(),

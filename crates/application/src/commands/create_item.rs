@@ -69,7 +69,7 @@ impl<S: Store> App<S> {
         };
         let id = ItemId::from_suffix(&self.ids.next_suffix());
         let done = self
-            .execute::<KnowledgeItem>(id.as_str(), Some(&ctx.org), None, ctx.metadata(), |item| {
+            .execute_new::<KnowledgeItem>(id.as_str(), ctx.metadata(), |item| {
                 item.decide(ItemCommand::Create {
                     id: id.clone(),
                     org: ctx.org.clone(),

@@ -27,7 +27,7 @@ impl<S: Store> App<S> {
         }
         let id = OrgId::from_suffix(&self.ids.next_suffix());
         let done = self
-            .execute::<Organization>(id.as_str(), None, None, caller.metadata(Some(&id)), |org| {
+            .execute_new::<Organization>(id.as_str(), caller.metadata(Some(&id)), |org| {
                 org.decide(OrganizationCommand::Create { id: id.clone(), name: name.clone(), owner: owner.clone() })
             })
             .await?;

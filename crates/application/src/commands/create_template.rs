@@ -38,7 +38,7 @@ impl<S: Store> App<S> {
         let definition = input.parse()?;
         let id = TemplateId::from_suffix(&self.ids.next_suffix());
         let done = self
-            .execute::<Template>(id.as_str(), Some(&ctx.org), None, ctx.metadata(), |template| {
+            .execute_new::<Template>(id.as_str(), ctx.metadata(), |template| {
                 template.decide(TemplateCommand::Create {
                     id: id.clone(),
                     org: ctx.org.clone(),

@@ -24,7 +24,7 @@ impl<S: Store> App<S> {
         let display_name = Name::parse(&input.display_name)?;
         let id = UserId::from_suffix(&self.ids.next_suffix());
         let done = self
-            .execute::<User>(id.as_str(), None, None, caller.metadata(None), |user| {
+            .execute_new::<User>(id.as_str(), caller.metadata(None), |user| {
                 user.decide(UserCommand::Register {
                     id: id.clone(),
                     email: email.clone(),
