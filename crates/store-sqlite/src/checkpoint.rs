@@ -1,11 +1,80 @@
 //! WAL checkpoints outside the writer's commits. SQLite's automatic checkpoint (every 1,000
-//! pages) runs inside the commit that crosses the threshold: right for small commits, but a
-//! replay rewrites tens of megabytes, so it turns the automatic checkpoint off for its own
-//! transaction and a background checkpoint folds the log into the database file afterwards.
+//! pages) runs inside the commit that crosses the threshold, and its copy and fsyncs then
+//! stall every command queued behind that commit: at 16 concurrent creates it put the p99 at
+//! 13 ms, against 5 ms with no checkpoint at all. So the writer's connection has it off, and a
+//! thread of its own copies the log into the database file in small steps, [`PACING`] apart,
+//! without blocking the writer (a `PASSIVE` checkpoint). Small steps matter more than being
+//! off the commit path: paced at 1 s the p99 was 31 ms, at 200 ms 12 ms, at 50 ms 8 ms, at
+//! 10 ms 5 ms, and with no pause at all the rate fell by a fifth (see bench/README.md). A
+//! replay also turns the automatic checkpoint off for its own transaction, and a background
+//! checkpoint folds the rewrite in afterwards.
 
-use std::time::Duration;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use sqlx::SqlitePool;
+
+/// The least time between two background checkpoints: each copies what the writer committed
+/// meanwhile, so a busy writer is not followed by a checkpoint per commit.
+const PACING: Duration = Duration::from_millis(10);
+
+/// The checkpointing thread, told by the writer when it commits.
+pub(crate) struct Checkpointer {
+    committed: Option<SyncSender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    /// Starts the thread with its own connection.
+    pub(crate) fn start(conn: rusqlite::Connection) -> std::io::Result<Self> {
+        let (committed, commits) = sync_channel(1);
+        let thread =
+            std::thread::Builder::new().name("consailt-checkpoint".to_owned()).spawn(move || run(&conn, &commits))?;
+        Ok(Self { committed: Some(committed), thread: Some(thread) })
+    }
+
+    /// Notes a commit; never blocks (notes coalesce while the thread is busy).
+    pub(crate) fn committed(&self) {
+        if let Some(sender) = &self.committed {
+            let _ = sender.try_send(());
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    /// Stops the thread after the checkpoint it may be running.
+    fn drop(&mut self) {
+        self.committed.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Waits for a commit, checkpoints, then pauses for [`PACING`]; a commit noted during the
+/// pause makes the next checkpoint start right after it.
+fn run(conn: &rusqlite::Connection, commits: &Receiver<()>) {
+    let mut pending = false;
+    loop {
+        if !pending && commits.recv().is_err() {
+            return;
+        }
+        if let Err(error) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(%error, "background checkpoint failed; the next commit retries it");
+        }
+        pending = false;
+        let resume = Instant::now() + PACING;
+        loop {
+            match commits.recv_timeout(resume.saturating_duration_since(Instant::now())) {
+                Ok(()) => pending = true,
+                Err(RecvTimeoutError::Timeout) => break,
+                // The store is closing: its final checkpoint folds in the rest.
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+}
 
 /// Copies what it can of the log into the database file without blocking anyone.
 pub(crate) async fn passive(pool: SqlitePool) {

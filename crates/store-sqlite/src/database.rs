@@ -28,8 +28,10 @@ impl OpenError {
 pub(crate) struct Opened {
     /// The migrated connection, kept for replay.
     pub migrated: SqliteConnection,
-    /// The writer's connection, on the synchronous driver.
+    /// The writer's connection, on the synchronous driver, without automatic checkpoints.
     pub writer: rusqlite::Connection,
+    /// The background checkpointer's connection.
+    pub checkpoints: rusqlite::Connection,
     pub reads: SqlitePool,
 }
 
@@ -164,7 +166,11 @@ pub(crate) async fn open(config: &SqliteConfig) -> Result<Opened, OpenError> {
         .connect_with(options)
         .await
         .map_err(|e| OpenError::cause(path, format!("cannot open: {e}")))?;
-    let sync_writer =
-        synchronous_connection(config).map_err(|e| OpenError::cause(path, format!("cannot open: {e}")))?;
-    Ok(Opened { migrated: writer, writer: sync_writer, reads })
+    let synchronous =
+        || synchronous_connection(config).map_err(|e| OpenError::cause(path, format!("cannot open: {e}")));
+    let sync_writer = synchronous()?;
+    sync_writer
+        .pragma_update(None, "wal_autocheckpoint", 0)
+        .map_err(|e| OpenError::cause(path, format!("cannot configure checkpoints: {e}")))?;
+    Ok(Opened { migrated: writer, writer: sync_writer, checkpoints: synchronous()?, reads })
 }

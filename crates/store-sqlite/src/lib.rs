@@ -95,9 +95,15 @@ impl SqliteStore {
         let opened = database::open(&config).await?;
         let head = writer::current_head(&opened.reads).await.map_err(|e| OpenError::cause(&config.path, e))?;
         let (head_tx, head_rx) = watch::channel(head);
-        let parts = writer::WriterParts { conn: opened.writer, replay: opened.migrated, reads: opened.reads.clone() };
-        let writer = writer::spawn(parts, head_tx, &config)
-            .map_err(|e| OpenError::cause(&config.path, format!("cannot start the writer thread: {e}")))?;
+        let thread_error = |e: std::io::Error| OpenError::cause(&config.path, format!("cannot start a thread: {e}"));
+        let checkpointer = checkpoint::Checkpointer::start(opened.checkpoints).map_err(thread_error)?;
+        let parts = writer::WriterParts {
+            conn: opened.writer,
+            replay: opened.migrated,
+            reads: opened.reads.clone(),
+            checkpointer,
+        };
+        let writer = writer::spawn(parts, head_tx, &config).map_err(thread_error)?;
         Ok(Self { inner: Arc::new(Inner { writer, reads: opened.reads, head: head_rx, path: config.path }) })
     }
 

@@ -19,6 +19,7 @@ use tokio::time::Instant;
 use store::chain::{GENESIS, link_hash};
 use store::{Commit, CommitReceipt, RecordedEvent, StoreError, StreamAppend};
 
+use crate::checkpoint::Checkpointer;
 use crate::error::{database, signed, sqlite, unsigned};
 use crate::replay::ReplayReport;
 use crate::rows::{now, to_micros};
@@ -97,6 +98,8 @@ pub(crate) struct WriterParts {
     pub replay: SqliteConnection,
     /// For replay, which reads the log on a second connection while the first writes.
     pub reads: SqlitePool,
+    /// Folds the log into the database file off the commit path.
+    pub checkpointer: Checkpointer,
 }
 
 /// Starts the writer on a thread of its own: appends and projections run there with no await
@@ -111,6 +114,7 @@ pub(crate) fn spawn(
         conn: parts.conn,
         replay: parts.replay,
         reads: parts.reads,
+        checkpointer: parts.checkpointer,
         runtime: tokio::runtime::Handle::current(),
         head,
         max_batch_events: config.max_batch_events.max(1),
@@ -125,6 +129,7 @@ struct Writer {
     conn: rusqlite::Connection,
     replay: SqliteConnection,
     reads: SqlitePool,
+    checkpointer: Checkpointer,
     /// Drives the async parts (replay, the linger wait) from the writer's thread.
     runtime: tokio::runtime::Handle,
     head: watch::Sender<u64>,
@@ -319,6 +324,7 @@ impl Writer {
             return Ok((outcomes, tail.position));
         }
         conn.execute_batch("COMMIT").map_err(sqlite)?;
+        self.checkpointer.committed();
         self.known.remember(tail, versions);
         Ok((outcomes, tail.position))
     }
