@@ -9,6 +9,7 @@ mod error;
 mod migrations;
 mod projections;
 mod read_models;
+mod readers;
 mod replay;
 mod rows;
 mod writer;
@@ -83,6 +84,8 @@ pub struct SqliteStore {
 struct Inner {
     writer: mpsc::Sender<writer::WriteRequest>,
     reads: SqlitePool,
+    /// The hot reads, on the synchronous driver.
+    readers: readers::Readers,
     head: watch::Receiver<u64>,
     path: PathBuf,
 }
@@ -104,7 +107,8 @@ impl SqliteStore {
             checkpointer,
         };
         let writer = writer::spawn(parts, head_tx, &config).map_err(thread_error)?;
-        Ok(Self { inner: Arc::new(Inner { writer, reads: opened.reads, head: head_rx, path: config.path }) })
+        let readers = readers::Readers::new(config.path.clone());
+        Ok(Self { inner: Arc::new(Inner { writer, reads: opened.reads, readers, head: head_rx, path: config.path }) })
     }
 
     /// Checks a database without creating or migrating it: it exists, is SQLite, and its schema

@@ -3,7 +3,8 @@
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use sqlx::{QueryBuilder, Sqlite};
+use rusqlite::types::ValueRef;
+use sqlx::Sqlite;
 
 use store::read_model::{
     CategoryView, EngagementFilter, EngagementSummary, EngagementView, ItemFilter, ItemSummary, ItemVersionContent,
@@ -13,7 +14,7 @@ use store::read_model::{
 use store::{ReadModels, RecordedEvent, StoreError};
 
 use crate::SqliteStore;
-use crate::error::{database, unsigned};
+use crate::error::{database, sqlite, unsigned};
 use crate::rows::{EVENT_COLUMNS, event_from_row, from_micros};
 
 fn get<'r, T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>>(
@@ -77,21 +78,17 @@ impl SqliteStore {
     }
 
     /// One page of `table` in the requested order, continuing after the cursor, with the exact
-    /// count of matching rows: one query answering one row, the total and the page as a JSON
-    /// array (SQLite builds it, so the rows cross from SQLite's thread in one message).
-    /// `columns` are the table columns the page needs and `row` the JSON array made of them for
-    /// each row (deserialized as `R`); `conditions` appends the `WHERE` clause (the organization
-    /// first); `total` appends a scalar subquery counting the matching rows.
-    #[expect(clippy::too_many_arguments, reason = "each argument is one part of the query")]
-    async fn keyset_page<R: serde::de::DeserializeOwned, T>(
+    /// count of matching rows, read in one snapshot. `columns` are the table columns the page
+    /// needs (read by name in `map`); `conditions` appends the `WHERE` clause (the organization
+    /// first); `total` appends a scalar expression counting the matching rows.
+    fn keyset_page<T>(
         &self,
         table: &str,
         columns: &str,
-        row: &str,
         page: &PageRequest,
-        conditions: impl Fn(&mut QueryBuilder<'_, Sqlite>),
-        total: impl Fn(&mut QueryBuilder<'_, Sqlite>),
-        map: impl Fn(R) -> Result<T, StoreError>,
+        conditions: impl Fn(&mut Sql),
+        total: impl Fn(&mut Sql),
+        map: impl Fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
     ) -> Result<Page<T>, StoreError> {
         let column = match page.sort {
             SortKey::UpdatedAt => "updated_at",
@@ -102,64 +99,82 @@ impl SqliteStore {
             },
         };
         let (direction, comparison) = if page.descending { ("DESC", "<") } else { ("ASC", ">") };
-        let mut query = QueryBuilder::<Sqlite>::new("SELECT ");
-        total(&mut query);
-        query.push(format!(
-            ", (SELECT json_group_array(json_object('row', json_array({row}), 'sort', sort_value, 'id', id) \
-             ORDER BY sort_value {direction}, id {direction}) FROM (SELECT {columns}, {column} AS sort_value FROM {table}"
-        ));
+        let mut query = Sql::new(format!("SELECT {columns}, {column} AS sort_value FROM {table}"));
         conditions(&mut query);
         if let Some(after) = &page.after {
-            query.push(format!(" AND ({column}, id) {comparison} ("));
+            query.push(&format!(" AND ({column}, id) {comparison} ("));
             match &after.value {
-                KeysetValue::Micros(micros) => query.push_bind(*micros),
-                KeysetValue::Text(text) => query.push_bind(text.clone()),
+                KeysetValue::Micros(micros) => query.bind(*micros),
+                KeysetValue::Text(text) => query.bind(text.clone()),
             };
-            query.push(", ").push_bind(after.id.clone()).push(")");
+            query.push(", ").bind(after.id.clone()).push(")");
         }
-        query
-            .push(format!(" ORDER BY {column} {direction}, id {direction} LIMIT "))
-            .push_bind(i64::from(page.limit) + 1)
-            .push("))");
-        let (total, rows): (i64, String) = query.build_query_as().fetch_one(self.reads()).await.map_err(database)?;
-        let mut rows: Vec<PageRow<R>> = serde_json::from_str(&rows)
-            .map_err(|e| StoreError::Corrupt(format!("a page of {table} does not decode: {e}")))?;
-        let more = rows.len() > page.limit as usize;
-        rows.truncate(page.limit as usize);
-        let next = match (more, rows.last()) {
-            (true, Some(last)) => Some(Keyset {
-                value: match &last.sort {
-                    serde_json::Value::String(text) => KeysetValue::Text(text.clone()),
-                    other => KeysetValue::Micros(
-                        other.as_i64().ok_or_else(|| StoreError::Corrupt(format!("sort value {other} in {table}")))?,
-                    ),
-                },
-                id: last.id.clone(),
-            }),
-            _ => None,
-        };
-        Ok(Page {
-            rows: rows.into_iter().map(|r| map(r.row)).collect::<Result<_, _>>()?,
-            next,
-            total: unsigned(total, "count")?,
+        query.push(&format!(" ORDER BY {column} {direction}, id {direction} LIMIT ")).bind(i64::from(page.limit) + 1);
+        let mut count = Sql::new("SELECT ".to_owned());
+        total(&mut count);
+        self.inner.readers.read(|conn| {
+            let total: i64 = count.row(conn, |row| row.get(0))?;
+            let mut statement = conn.prepare_cached(&query.text).map_err(sqlite)?;
+            let mut rows = statement.query(rusqlite::params_from_iter(&query.params)).map_err(sqlite)?;
+            let mut mapped = Vec::with_capacity(page.limit as usize);
+            let mut next = None;
+            let mut last: Option<Keyset> = None;
+            while let Some(row) = rows.next().map_err(sqlite)? {
+                if mapped.len() == page.limit as usize {
+                    next = last.take();
+                    break;
+                }
+                let value = match row.get_ref("sort_value").map_err(sqlite)? {
+                    ValueRef::Text(text) => KeysetValue::Text(String::from_utf8_lossy(text).into_owned()),
+                    ValueRef::Integer(micros) => KeysetValue::Micros(micros),
+                    other => return Err(StoreError::Corrupt(format!("sort value {other:?} in {table}"))),
+                };
+                last = Some(Keyset { value, id: row.get("id").map_err(sqlite)? });
+                mapped.push(map(row)?);
+            }
+            Ok(Page { rows: mapped, next, total: unsigned(total, "count")? })
         })
     }
 }
 
-/// One row of a page as SQLite renders it: the row's values, its sort value and id.
-#[derive(serde::Deserialize)]
-struct PageRow<R> {
-    row: R,
-    sort: serde_json::Value,
-    id: String,
+/// A statement being assembled: its text and the values bound to its `?` placeholders.
+struct Sql {
+    text: String,
+    params: Vec<rusqlite::types::Value>,
 }
 
-/// An engagement of a list, as [`SqliteStore::keyset_page`] receives it.
-type EngagementRow = (String, String, String, String, i64, i64);
+impl Sql {
+    fn new(text: String) -> Self {
+        Self { text, params: Vec::new() }
+    }
 
-/// An item of a list, as [`SqliteStore::keyset_page`] receives it.
-type ItemRow =
-    (String, String, String, String, Option<String>, String, Vec<String>, Vec<String>, i64, Option<i64>, i64, i64);
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    fn bind(&mut self, value: impl Into<rusqlite::types::Value>) -> &mut Self {
+        self.text.push('?');
+        self.params.push(value.into());
+        self
+    }
+
+    /// Runs the statement and maps its one row.
+    fn row<T>(
+        &self,
+        conn: &rusqlite::Connection,
+        map: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        conn.prepare_cached(&self.text)
+            .and_then(|mut statement| statement.query_row(rusqlite::params_from_iter(&self.params), map))
+            .map_err(sqlite)
+    }
+}
+
+/// A stored JSON list of strings (categories, tags), read by column name.
+fn json_column(row: &rusqlite::Row<'_>, column: &str) -> Result<Vec<String>, StoreError> {
+    json_list(&row.get::<_, String>(column).map_err(sqlite)?, column)
+}
 
 fn version(value: i64) -> Result<u32, StoreError> {
     u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("item version {value}")))
@@ -231,35 +246,35 @@ impl ReadModels for SqliteStore {
     }
 
     async fn item(&self, org: &str, id: &str) -> Result<Option<ItemView>, StoreError> {
-        let row = sqlx::query("SELECT * FROM items WHERE org_id = ? AND id = ?")
-            .bind(org)
-            .bind(id)
-            .fetch_optional(self.reads())
-            .await
-            .map_err(database)?;
-        row.map(|row| {
-            Ok(ItemView {
-                id: get(&row, "id")?,
-                kind: get(&row, "kind")?,
-                status: get(&row, "status")?,
-                title: get(&row, "title")?,
-                body: get(&row, "body")?,
-                engagement_id: get(&row, "engagement_id")?,
-                author_id: get(&row, "author_id")?,
-                categories: json_list(&get::<String>(&row, "categories")?, "categories")?,
-                tags: json_list(&get::<String>(&row, "tags")?, "tags")?,
-                metadata: get(&row, "metadata")?,
-                version: u32::try_from(get::<i64>(&row, "version")?)
-                    .map_err(|_| StoreError::Corrupt("item version".to_owned()))?,
-                supersedes: get(&row, "supersedes")?,
-                superseded_by: get(&row, "superseded_by")?,
-                trashed_at: optional_time(get(&row, "trashed_at")?)?,
-                stream_version: unsigned(get(&row, "stream_version")?, "stream_version")?,
-                created_at: from_micros(get(&row, "created_at")?)?,
-                updated_at: from_micros(get(&row, "updated_at")?)?,
-            })
+        let mut query = Sql::new("SELECT * FROM items WHERE org_id = ".to_owned());
+        query.bind(org.to_owned()).push(" AND id = ").bind(id.to_owned());
+        self.inner.readers.read(|conn| {
+            let mut statement = conn.prepare_cached(&query.text).map_err(sqlite)?;
+            let mut rows = statement.query(rusqlite::params_from_iter(&query.params)).map_err(sqlite)?;
+            let Some(row) = rows.next().map_err(sqlite)? else {
+                return Ok(None);
+            };
+            let column = |name: &str| row.get(name).map_err(sqlite);
+            Ok(Some(ItemView {
+                id: column("id")?,
+                kind: column("kind")?,
+                status: column("status")?,
+                title: column("title")?,
+                body: column("body")?,
+                engagement_id: row.get("engagement_id").map_err(sqlite)?,
+                author_id: column("author_id")?,
+                categories: json_column(row, "categories")?,
+                tags: json_column(row, "tags")?,
+                metadata: column("metadata")?,
+                version: version(row.get("version").map_err(sqlite)?)?,
+                supersedes: row.get("supersedes").map_err(sqlite)?,
+                superseded_by: row.get("superseded_by").map_err(sqlite)?,
+                trashed_at: optional_time(row.get("trashed_at").map_err(sqlite)?)?,
+                stream_version: unsigned(row.get("stream_version").map_err(sqlite)?, "stream_version")?,
+                created_at: from_micros(row.get("created_at").map_err(sqlite)?)?,
+                updated_at: from_micros(row.get("updated_at").map_err(sqlite)?)?,
+            }))
         })
-        .transpose()
     }
 
     async fn item_versions(&self, org: &str, id: &str) -> Result<Vec<ItemVersionView>, StoreError> {
@@ -351,33 +366,31 @@ impl ReadModels for SqliteStore {
         filter: &EngagementFilter,
         page: &PageRequest,
     ) -> Result<Page<EngagementSummary>, StoreError> {
-        let conditions = |query: &mut QueryBuilder<'_, Sqlite>| {
-            query.push(" WHERE org_id = ").push_bind(org.to_owned());
+        let conditions = |query: &mut Sql| {
+            query.push(" WHERE org_id = ").bind(org.to_owned());
             if let Some(phase) = &filter.phase {
-                query.push(" AND phase = ").push_bind(phase.clone());
+                query.push(" AND phase = ").bind(phase.clone());
             }
             if let Some(only) = &filter.only {
-                query.push(" AND id IN (SELECT value FROM json_each(").push_bind(json_array(only)).push("))");
+                query.push(" AND id IN (SELECT value FROM json_each(").bind(json_array(only)).push("))");
             }
         };
-        let total = |query: &mut QueryBuilder<'_, Sqlite>| {
-            query.push("(SELECT COUNT(*) FROM engagements");
+        let total = |query: &mut Sql| {
+            query.push("COUNT(*) FROM engagements");
             conditions(query);
-            query.push(")");
         };
         let columns = "id, name, client, phase, nda_required, updated_at";
-        self.keyset_page("engagements", columns, columns, page, conditions, total, |row: EngagementRow| {
-            let (id, name, client, phase, nda_required, updated_at) = row;
+        self.keyset_page("engagements", columns, page, conditions, total, |row| {
+            let column = |name: &str| row.get(name).map_err(sqlite);
             Ok(EngagementSummary {
-                id,
-                name,
-                client,
-                phase,
-                nda_required: nda_required != 0,
-                updated_at: from_micros(updated_at)?,
+                id: column("id")?,
+                name: column("name")?,
+                client: column("client")?,
+                phase: column("phase")?,
+                nda_required: row.get::<_, i64>("nda_required").map_err(sqlite)? != 0,
+                updated_at: from_micros(row.get("updated_at").map_err(sqlite)?)?,
             })
         })
-        .await
     }
 
     async fn list_items(
@@ -386,100 +399,75 @@ impl ReadModels for SqliteStore {
         filter: &ItemFilter,
         page: &PageRequest,
     ) -> Result<Page<ItemSummary>, StoreError> {
-        let conditions = |query: &mut QueryBuilder<'_, Sqlite>| {
-            query.push(" WHERE org_id = ").push_bind(org.to_owned());
+        let conditions = |query: &mut Sql| {
+            query.push(" WHERE org_id = ").bind(org.to_owned());
             query.push(if filter.trashed { " AND trashed_at IS NOT NULL" } else { " AND trashed_at IS NULL" });
             for (column, value) in
                 [("engagement_id", &filter.engagement), ("status", &filter.status), ("kind", &filter.kind)]
             {
                 if let Some(value) = value {
-                    query.push(format!(" AND {column} = ")).push_bind(value.clone());
+                    query.push(&format!(" AND {column} = ")).bind(value.clone());
                 }
             }
             if let Some(category) = &filter.category {
                 query
                     .push(" AND id IN (SELECT item_id FROM item_categories WHERE org_id = ")
-                    .push_bind(org.to_owned())
+                    .bind(org.to_owned())
                     .push(" AND category_id = ")
-                    .push_bind(category.clone())
+                    .bind(category.clone())
                     .push(")");
             }
             if let Some(tag) = &filter.tag {
                 query
                     .push(" AND EXISTS (SELECT 1 FROM json_each(items.tags) WHERE value = ")
-                    .push_bind(tag.clone())
+                    .bind(tag.clone())
                     .push(")");
             }
             if let Some(visible) = &filter.engagements_visible {
-                query
-                    .push(" AND engagement_id IN (SELECT value FROM json_each(")
-                    .push_bind(json_array(visible))
-                    .push("))");
+                query.push(" AND engagement_id IN (SELECT value FROM json_each(").bind(json_array(visible)).push("))");
             }
         };
-        let columns = "id, kind, status, title, engagement_id, author_id, categories, tags, version, trashed_at, created_at, updated_at";
         // Totals come from the `item_counts` projection unless a category or tag narrows the
         // list, which only a count over the items can answer.
-        let total = |query: &mut QueryBuilder<'_, Sqlite>| {
+        let total = |query: &mut Sql| {
             if filter.category.is_some() || filter.tag.is_some() {
-                query.push("(SELECT COUNT(*) FROM items");
+                query.push("COUNT(*) FROM items");
                 conditions(query);
-                query.push(")");
                 return;
             }
-            query
-                .push("(SELECT COALESCE(SUM(item_count), 0) FROM item_counts WHERE org_id = ")
-                .push_bind(org.to_owned());
-            query.push(" AND trashed = ").push_bind(i64::from(filter.trashed));
+            query.push("COALESCE(SUM(item_count), 0) FROM item_counts WHERE org_id = ").bind(org.to_owned());
+            query.push(" AND trashed = ").bind(i64::from(filter.trashed));
             for (column, value) in [("status", &filter.status), ("kind", &filter.kind)] {
                 if let Some(value) = value {
-                    query.push(format!(" AND {column} = ")).push_bind(value.clone());
+                    query.push(&format!(" AND {column} = ")).bind(value.clone());
                 }
             }
             if let Some(engagement) = &filter.engagement {
-                query.push(" AND engagement_id = ").push_bind(engagement.clone());
+                query.push(" AND engagement_id = ").bind(engagement.clone());
             }
             if let Some(visible) = &filter.engagements_visible {
-                query
-                    .push(" AND engagement_id IN (SELECT value FROM json_each(")
-                    .push_bind(json_array(visible))
-                    .push("))");
+                query.push(" AND engagement_id IN (SELECT value FROM json_each(").bind(json_array(visible)).push("))");
             }
-            query.push(")");
         };
-        let row = "id, kind, status, title, engagement_id, author_id, json(categories), json(tags), version, \
-                   trashed_at, created_at, updated_at";
-        self.keyset_page("items", columns, row, page, conditions, total, |row: ItemRow| {
-            let (
-                id,
-                kind,
-                status,
-                title,
-                engagement_id,
-                author_id,
-                categories,
-                tags,
-                version_number,
-                trashed_at,
-                created_at,
-                updated_at,
-            ) = row;
+        let columns = "id, kind, status, title, engagement_id, author_id, categories, tags, version, trashed_at, \
+                       created_at, updated_at";
+        self.keyset_page("items", columns, page, conditions, total, |row| {
+            let column = |name: &str| row.get(name).map_err(sqlite);
             Ok(ItemSummary {
-                id,
-                kind,
-                status,
-                title,
-                engagement_id,
-                author_id,
-                categories,
-                tags,
-                version: version(version_number)?,
-                trashed_at: optional_time(trashed_at)?,
-                created_at: from_micros(created_at)?,
-                updated_at: from_micros(updated_at)?,
+                id: column("id")?,
+                kind: column("kind")?,
+                status: column("status")?,
+                title: column("title")?,
+                engagement_id: row.get("engagement_id").map_err(sqlite)?,
+                author_id: column("author_id")?,
+                categories: json_column(row, "categories")?,
+                tags: json_column(row, "tags")?,
+                version: version(row.get("version").map_err(sqlite)?)?,
+                trashed_at: optional_time(row.get("trashed_at").map_err(sqlite)?)?,
+                created_at: from_micros(row.get("created_at").map_err(sqlite)?)?,
+                updated_at: from_micros(row.get("updated_at").map_err(sqlite)?)?,
             })
         })
-        .await
     }
 
     async fn item_version(&self, org: &str, id: &str, version: u32) -> Result<Option<ItemVersionContent>, StoreError> {
