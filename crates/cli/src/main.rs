@@ -12,6 +12,10 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{LogFormat, StorageArgs};
 
+/// mimalloc: small, short-lived allocations (rows, JSON, headers) dominate every request.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Consailt: a self-hosted, privacy-first knowledge and engagement platform for consultants.
 ///
 /// Configuration is layered: defaults, then the configuration file (./consailt.toml or

@@ -79,7 +79,7 @@ impl SqliteStore {
 
     /// One page of `table` in the requested order, continuing after the cursor, with the exact
     /// count of matching rows, read in one snapshot. `columns` are the table columns the page
-    /// needs (read by name in `map`); `conditions` appends the `WHERE` clause (the organization
+    /// needs, `id` first (read by position in `map`); `conditions` appends the `WHERE` clause (the organization
     /// first); `total` appends a scalar expression counting the matching rows.
     fn keyset_page<T>(
         &self,
@@ -110,6 +110,7 @@ impl SqliteStore {
             query.push(", ").bind(after.id.clone()).push(")");
         }
         query.push(&format!(" ORDER BY {column} {direction}, id {direction} LIMIT ")).bind(i64::from(page.limit) + 1);
+        let sort_value = columns.split(',').count();
         let mut count = Sql::new("SELECT ".to_owned());
         total(&mut count);
         self.inner.readers.read(|conn| {
@@ -124,12 +125,12 @@ impl SqliteStore {
                     next = last.take();
                     break;
                 }
-                let value = match row.get_ref("sort_value").map_err(sqlite)? {
+                let value = match row.get_ref(sort_value).map_err(sqlite)? {
                     ValueRef::Text(text) => KeysetValue::Text(String::from_utf8_lossy(text).into_owned()),
                     ValueRef::Integer(micros) => KeysetValue::Micros(micros),
                     other => return Err(StoreError::Corrupt(format!("sort value {other:?} in {table}"))),
                 };
-                last = Some(Keyset { value, id: row.get("id").map_err(sqlite)? });
+                last = Some(Keyset { value, id: row.get(0).map_err(sqlite)? });
                 mapped.push(map(row)?);
             }
             Ok(Page { rows: mapped, next, total: unsigned(total, "count")? })
@@ -171,9 +172,10 @@ impl Sql {
     }
 }
 
-/// A stored JSON list of strings (categories, tags), read by column name.
-fn json_column(row: &rusqlite::Row<'_>, column: &str) -> Result<Vec<String>, StoreError> {
-    json_list(&row.get::<_, String>(column).map_err(sqlite)?, column)
+/// A stored JSON list of strings (categories, tags) at `index`, named `column` in errors.
+fn json_column(row: &rusqlite::Row<'_>, index: usize, column: &str) -> Result<Vec<String>, StoreError> {
+    let raw = row.get_ref(index).and_then(|value| value.as_str().map_err(Into::into)).map_err(sqlite)?;
+    json_list(raw, column)
 }
 
 fn version(value: i64) -> Result<u32, StoreError> {
@@ -246,7 +248,11 @@ impl ReadModels for SqliteStore {
     }
 
     async fn item(&self, org: &str, id: &str) -> Result<Option<ItemView>, StoreError> {
-        let mut query = Sql::new("SELECT * FROM items WHERE org_id = ".to_owned());
+        let mut query = Sql::new(
+            "SELECT id, kind, status, title, body, engagement_id, author_id, categories, tags, metadata, version, \
+             supersedes, superseded_by, trashed_at, stream_version, created_at, updated_at FROM items WHERE org_id = "
+                .to_owned(),
+        );
         query.bind(org.to_owned()).push(" AND id = ").bind(id.to_owned());
         self.inner.readers.read(|conn| {
             let mut statement = conn.prepare_cached(&query.text).map_err(sqlite)?;
@@ -254,25 +260,25 @@ impl ReadModels for SqliteStore {
             let Some(row) = rows.next().map_err(sqlite)? else {
                 return Ok(None);
             };
-            let column = |name: &str| row.get(name).map_err(sqlite);
+            let column = |index: usize| row.get(index).map_err(sqlite);
             Ok(Some(ItemView {
-                id: column("id")?,
-                kind: column("kind")?,
-                status: column("status")?,
-                title: column("title")?,
-                body: column("body")?,
-                engagement_id: row.get("engagement_id").map_err(sqlite)?,
-                author_id: column("author_id")?,
-                categories: json_column(row, "categories")?,
-                tags: json_column(row, "tags")?,
-                metadata: column("metadata")?,
-                version: version(row.get("version").map_err(sqlite)?)?,
-                supersedes: row.get("supersedes").map_err(sqlite)?,
-                superseded_by: row.get("superseded_by").map_err(sqlite)?,
-                trashed_at: optional_time(row.get("trashed_at").map_err(sqlite)?)?,
-                stream_version: unsigned(row.get("stream_version").map_err(sqlite)?, "stream_version")?,
-                created_at: from_micros(row.get("created_at").map_err(sqlite)?)?,
-                updated_at: from_micros(row.get("updated_at").map_err(sqlite)?)?,
+                id: column(0)?,
+                kind: column(1)?,
+                status: column(2)?,
+                title: column(3)?,
+                body: column(4)?,
+                engagement_id: row.get(5).map_err(sqlite)?,
+                author_id: column(6)?,
+                categories: json_column(row, 7, "categories")?,
+                tags: json_column(row, 8, "tags")?,
+                metadata: column(9)?,
+                version: version(row.get(10).map_err(sqlite)?)?,
+                supersedes: row.get(11).map_err(sqlite)?,
+                superseded_by: row.get(12).map_err(sqlite)?,
+                trashed_at: optional_time(row.get(13).map_err(sqlite)?)?,
+                stream_version: unsigned(row.get(14).map_err(sqlite)?, "stream_version")?,
+                created_at: from_micros(row.get(15).map_err(sqlite)?)?,
+                updated_at: from_micros(row.get(16).map_err(sqlite)?)?,
             }))
         })
     }
@@ -381,14 +387,14 @@ impl ReadModels for SqliteStore {
         };
         let columns = "id, name, client, phase, nda_required, updated_at";
         self.keyset_page("engagements", columns, page, conditions, total, |row| {
-            let column = |name: &str| row.get(name).map_err(sqlite);
+            let column = |index: usize| row.get(index).map_err(sqlite);
             Ok(EngagementSummary {
-                id: column("id")?,
-                name: column("name")?,
-                client: column("client")?,
-                phase: column("phase")?,
-                nda_required: row.get::<_, i64>("nda_required").map_err(sqlite)? != 0,
-                updated_at: from_micros(row.get("updated_at").map_err(sqlite)?)?,
+                id: column(0)?,
+                name: column(1)?,
+                client: column(2)?,
+                phase: column(3)?,
+                nda_required: row.get::<_, i64>(4).map_err(sqlite)? != 0,
+                updated_at: from_micros(row.get(5).map_err(sqlite)?)?,
             })
         })
     }
@@ -452,20 +458,20 @@ impl ReadModels for SqliteStore {
         let columns = "id, kind, status, title, engagement_id, author_id, categories, tags, version, trashed_at, \
                        created_at, updated_at";
         self.keyset_page("items", columns, page, conditions, total, |row| {
-            let column = |name: &str| row.get(name).map_err(sqlite);
+            let column = |index: usize| row.get(index).map_err(sqlite);
             Ok(ItemSummary {
-                id: column("id")?,
-                kind: column("kind")?,
-                status: column("status")?,
-                title: column("title")?,
-                engagement_id: row.get("engagement_id").map_err(sqlite)?,
-                author_id: column("author_id")?,
-                categories: json_column(row, "categories")?,
-                tags: json_column(row, "tags")?,
-                version: version(row.get("version").map_err(sqlite)?)?,
-                trashed_at: optional_time(row.get("trashed_at").map_err(sqlite)?)?,
-                created_at: from_micros(row.get("created_at").map_err(sqlite)?)?,
-                updated_at: from_micros(row.get("updated_at").map_err(sqlite)?)?,
+                id: column(0)?,
+                kind: column(1)?,
+                status: column(2)?,
+                title: column(3)?,
+                engagement_id: row.get(4).map_err(sqlite)?,
+                author_id: column(5)?,
+                categories: json_column(row, 6, "categories")?,
+                tags: json_column(row, 7, "tags")?,
+                version: version(row.get(8).map_err(sqlite)?)?,
+                trashed_at: optional_time(row.get(9).map_err(sqlite)?)?,
+                created_at: from_micros(row.get(10).map_err(sqlite)?)?,
+                updated_at: from_micros(row.get(11).map_err(sqlite)?)?,
             })
         })
     }
