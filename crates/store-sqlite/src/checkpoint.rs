@@ -2,12 +2,14 @@
 //! pages) runs inside the commit that crosses the threshold, and its copy and fsyncs then
 //! stall every command queued behind that commit: at 16 concurrent creates it put the p99 at
 //! 13 ms, against 5 ms with no checkpoint at all. So the writer's connection has it off, and a
-//! thread of its own copies the log into the database file in small steps, [`PACING`] apart,
-//! without blocking the writer (a `PASSIVE` checkpoint). Small steps matter more than being
-//! off the commit path: paced at 1 s the p99 was 31 ms, at 200 ms 12 ms, at 50 ms 8 ms, at
-//! 10 ms 5 ms, and with no pause at all the rate fell by a fifth (see bench/README.md). A
-//! replay also turns the automatic checkpoint off for its own transaction, and a background
-//! checkpoint folds the rewrite in afterwards.
+//! thread of its own copies the log into the database file in small steps without blocking
+//! the writer (a `PASSIVE` checkpoint). Small steps matter more than being off the commit
+//! path: paced at 1 s the p99 was 31 ms, at 200 ms 12 ms, at 50 ms 8 ms, at 10 ms 5 ms, and
+//! with no pause at all the rate fell by a fifth. But a step per 10 ms cost a lone writer of
+//! small commits a tenth of its rate (each checkpoint's fsync competes with the commit's), so
+//! a step is taken per [`ROWS_PER_CHECKPOINT`] rows written, at most every [`PACING`] (see
+//! bench/README.md). A replay also turns the automatic checkpoint off for its own
+//! transaction, and a background checkpoint folds the rewrite in afterwards.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::thread::JoinHandle;
@@ -19,10 +21,17 @@ use sqlx::SqlitePool;
 /// meanwhile, so a busy writer is not followed by a checkpoint per commit.
 const PACING: Duration = Duration::from_millis(10);
 
-/// The checkpointing thread, told by the writer when it commits.
+/// Rows the writer changes before it asks for a checkpoint: enough that a lone writer making
+/// small commits does not pay for a database fsync every few commits, few enough that one
+/// checkpoint's copy stays short.
+const ROWS_PER_CHECKPOINT: u64 = 500;
+
+/// The checkpointing thread, told by the writer how much it has written.
 pub(crate) struct Checkpointer {
     committed: Option<SyncSender<()>>,
     thread: Option<JoinHandle<()>>,
+    /// The writer connection's count of changed rows at the last request.
+    requested_at: u64,
 }
 
 impl Checkpointer {
@@ -31,11 +40,17 @@ impl Checkpointer {
         let (committed, commits) = sync_channel(1);
         let thread =
             std::thread::Builder::new().name("consailt-checkpoint".to_owned()).spawn(move || run(&conn, &commits))?;
-        Ok(Self { committed: Some(committed), thread: Some(thread) })
+        Ok(Self { committed: Some(committed), thread: Some(thread), requested_at: 0 })
     }
 
-    /// Notes a commit; never blocks (notes coalesce while the thread is busy).
-    pub(crate) fn committed(&self) {
+    /// Notes a commit, given the writer connection's running count of changed rows
+    /// (`total_changes`), and asks for a checkpoint once [`ROWS_PER_CHECKPOINT`] rows were
+    /// written since the last request. Never blocks: requests coalesce while the thread is busy.
+    pub(crate) fn committed(&mut self, total_changes: u64) {
+        if total_changes.saturating_sub(self.requested_at) < ROWS_PER_CHECKPOINT {
+            return;
+        }
+        self.requested_at = total_changes;
         if let Some(sender) = &self.committed {
             let _ = sender.try_send(());
         }
@@ -52,7 +67,7 @@ impl Drop for Checkpointer {
     }
 }
 
-/// Waits for a commit, checkpoints, then pauses for [`PACING`]; a commit noted during the
+/// Waits for a request, checkpoints, then pauses for [`PACING`]; a request made during the
 /// pause makes the next checkpoint start right after it.
 fn run(conn: &rusqlite::Connection, commits: &Receiver<()>) {
     let mut pending = false;

@@ -324,7 +324,7 @@ impl Writer {
             return Ok((outcomes, tail.position));
         }
         conn.execute_batch("COMMIT").map_err(sqlite)?;
-        self.checkpointer.committed();
+        self.checkpointer.committed(conn.total_changes());
         self.known.remember(tail, versions);
         Ok((outcomes, tail.position))
     }
