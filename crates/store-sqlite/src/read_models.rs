@@ -79,8 +79,8 @@ impl SqliteStore {
 
     /// One page of `table` in the requested order, continuing after the cursor, with the exact
     /// count of matching rows, read in one snapshot. `columns` are the table columns the page
-    /// needs, `id` first (read by position in `map`); `conditions` appends the `WHERE` clause (the organization
-    /// first); `total` appends a scalar expression counting the matching rows.
+    /// needs, `id` first (read by position in `map`); `conditions` appends the `WHERE` clause
+    /// (the organization first); `total` appends a scalar expression counting the matching rows.
     fn keyset_page<T>(
         &self,
         table: &str,
@@ -113,7 +113,7 @@ impl SqliteStore {
         let sort_value = columns.split(',').count();
         let mut count = Sql::new("SELECT ".to_owned());
         total(&mut count);
-        self.inner.readers.read(|conn| {
+        self.inner.readers.snapshot(|conn| {
             let total: i64 = count.row(conn, |row| row.get(0))?;
             let mut statement = conn.prepare_cached(&query.text).map_err(sqlite)?;
             let mut rows = statement.query(rusqlite::params_from_iter(&query.params)).map_err(sqlite)?;
@@ -248,15 +248,12 @@ impl ReadModels for SqliteStore {
     }
 
     async fn item(&self, org: &str, id: &str) -> Result<Option<ItemView>, StoreError> {
-        let mut query = Sql::new(
-            "SELECT id, kind, status, title, body, engagement_id, author_id, categories, tags, metadata, version, \
-             supersedes, superseded_by, trashed_at, stream_version, created_at, updated_at FROM items WHERE org_id = "
-                .to_owned(),
-        );
-        query.bind(org.to_owned()).push(" AND id = ").bind(id.to_owned());
+        const ITEM: &str = "SELECT id, kind, status, title, body, engagement_id, author_id, categories, tags, \
+            metadata, version, supersedes, superseded_by, trashed_at, stream_version, created_at, updated_at \
+            FROM items WHERE org_id = ? AND id = ?";
         self.inner.readers.read(|conn| {
-            let mut statement = conn.prepare_cached(&query.text).map_err(sqlite)?;
-            let mut rows = statement.query(rusqlite::params_from_iter(&query.params)).map_err(sqlite)?;
+            let mut statement = conn.prepare_cached(ITEM).map_err(sqlite)?;
+            let mut rows = statement.query([org, id]).map_err(sqlite)?;
             let Some(row) = rows.next().map_err(sqlite)? else {
                 return Ok(None);
             };

@@ -30,18 +30,16 @@ impl Readers {
         Self { path, idle: Mutex::new(Vec::with_capacity(IDLE)) }
     }
 
-    /// Runs `read` on an idle connection (or a new one) inside one read transaction, so every
-    /// statement of it sees the same snapshot.
+    /// Runs `read` on an idle connection (or a new one). One statement reads one snapshot; for
+    /// several, see [`Readers::snapshot`].
     pub(crate) fn read<T>(&self, read: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let taken = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
         let conn = match taken {
             Some(conn) => conn,
             None => self.open()?,
         };
-        conn.execute_batch("BEGIN").map_err(sqlite)?;
         let outcome = read(&conn);
-        let ended = conn.execute_batch("COMMIT");
-        let outcome = outcome.and_then(|value| ended.map(|()| value).map_err(sqlite));
+        // A connection left inside a transaction (a failed `COMMIT`) is not reused.
         if conn.is_autocommit() {
             let mut idle = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             if idle.len() < IDLE {
@@ -49,6 +47,16 @@ impl Readers {
             }
         }
         outcome
+    }
+
+    /// Runs `read` inside one read transaction, so that all its statements see one snapshot.
+    pub(crate) fn snapshot<T>(&self, read: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.read(|conn| {
+            conn.execute_batch("BEGIN").map_err(sqlite)?;
+            let outcome = read(conn);
+            let ended = conn.execute_batch("COMMIT");
+            outcome.and_then(|value| ended.map(|()| value).map_err(sqlite))
+        })
     }
 
     fn open(&self) -> Result<Connection, StoreError> {
