@@ -5,10 +5,11 @@
 //! thread of its own copies the log into the database file in small steps without blocking
 //! the writer (a `PASSIVE` checkpoint). Small steps matter more than being off the commit
 //! path: paced at 1 s the p99 was 31 ms, at 200 ms 12 ms, at 50 ms 8 ms, at 10 ms 5 ms, and
-//! with no pause at all the rate fell by a fifth. But a step per 10 ms cost a lone writer of
-//! small commits a tenth of its rate (each checkpoint's fsync competes with the commit's), so
-//! a step is taken per [`ROWS_PER_CHECKPOINT`] rows written, at most every [`PACING`] (see
-//! bench/README.md). A replay also turns the automatic checkpoint off for its own
+//! with no pause at all the rate fell by a fifth. A step is due per [`ROWS_PER_CHECKPOINT`]
+//! rows written. At `full` durability, when the writer has nothing queued, it takes the step
+//! itself after acknowledging its commit: a checkpoint's fsyncs running beside a commit's
+//! fsync slow that commit down, which cost a lone writer of small commits a sixth of its rate.
+//! Otherwise the thread takes it, at most every [`PACING`] (see bench/README.md). A replay also turns the automatic checkpoint off for its own
 //! transaction, and a background checkpoint folds the rewrite in afterwards.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
@@ -26,7 +27,7 @@ const PACING: Duration = Duration::from_millis(10);
 /// checkpoint's copy stays short.
 const ROWS_PER_CHECKPOINT: u64 = 500;
 
-/// The checkpointing thread, told by the writer how much it has written.
+/// When checkpoints are due, and the thread that runs them while the writer is busy.
 pub(crate) struct Checkpointer {
     committed: Option<SyncSender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -43,17 +44,28 @@ impl Checkpointer {
         Ok(Self { committed: Some(committed), thread: Some(thread), requested_at: 0 })
     }
 
-    /// Notes a commit, given the writer connection's running count of changed rows
-    /// (`total_changes`), and asks for a checkpoint once [`ROWS_PER_CHECKPOINT`] rows were
-    /// written since the last request. Never blocks: requests coalesce while the thread is busy.
-    pub(crate) fn committed(&mut self, total_changes: u64) {
+    /// Whether a checkpoint is due, given the writer connection's running count of changed
+    /// rows (`total_changes`): [`ROWS_PER_CHECKPOINT`] rows since the last one was due.
+    pub(crate) fn due(&mut self, total_changes: u64) -> bool {
         if total_changes.saturating_sub(self.requested_at) < ROWS_PER_CHECKPOINT {
-            return;
+            return false;
         }
         self.requested_at = total_changes;
+        true
+    }
+
+    /// Asks the thread for a checkpoint. Never blocks: requests coalesce while it is busy.
+    pub(crate) fn request(&self) {
         if let Some(sender) = &self.committed {
             let _ = sender.try_send(());
         }
+    }
+}
+
+/// Copies what it can of the log into the database file without blocking the writer.
+pub(crate) fn passive_now(conn: &rusqlite::Connection) {
+    if let Err(error) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+        tracing::warn!(%error, "checkpoint failed; the next one retries it");
     }
 }
 
@@ -75,9 +87,7 @@ fn run(conn: &rusqlite::Connection, commits: &Receiver<()>) {
         if !pending && commits.recv().is_err() {
             return;
         }
-        if let Err(error) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(%error, "background checkpoint failed; the next commit retries it");
-        }
+        passive_now(conn);
         pending = false;
         let resume = Instant::now() + PACING;
         loop {

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use store::chain::{GENESIS, link_hash};
 use store::{Commit, CommitReceipt, RecordedEvent, StoreError, StreamAppend};
 
-use crate::checkpoint::Checkpointer;
+use crate::checkpoint::{self, Checkpointer};
 use crate::error::{database, signed, sqlite, unsigned};
 use crate::replay::ReplayReport;
 use crate::rows::{now, to_micros};
@@ -115,6 +115,7 @@ pub(crate) fn spawn(
         replay: parts.replay,
         reads: parts.reads,
         checkpointer: parts.checkpointer,
+        fsyncs_commits: config.durability == crate::Durability::Full,
         runtime: tokio::runtime::Handle::current(),
         head,
         max_batch_events: config.max_batch_events.max(1),
@@ -130,6 +131,9 @@ struct Writer {
     replay: SqliteConnection,
     reads: SqlitePool,
     checkpointer: Checkpointer,
+    /// Whether every commit waits for an fsync (`full`): a checkpoint's fsyncs beside it would
+    /// slow it down, so an idle writer takes a due checkpoint itself.
+    fsyncs_commits: bool,
     /// Drives the async parts (replay, the linger wait) from the writer's thread.
     runtime: tokio::runtime::Handle,
     head: watch::Sender<u64>,
@@ -199,6 +203,13 @@ impl Writer {
                     let mut batch = vec![(commit, reply)];
                     deferred = self.gather(&mut receiver, &mut batch);
                     self.commit_batch(batch);
+                    if self.checkpointer.due(self.conn.total_changes()) {
+                        if self.fsyncs_commits && deferred.is_none() && receiver.is_empty() {
+                            checkpoint::passive_now(&self.conn);
+                        } else {
+                            self.checkpointer.request();
+                        }
+                    }
                 }
                 WriteRequest::Replay { reply } => {
                     self.known.forget();
@@ -324,7 +335,6 @@ impl Writer {
             return Ok((outcomes, tail.position));
         }
         conn.execute_batch("COMMIT").map_err(sqlite)?;
-        self.checkpointer.committed(conn.total_changes());
         self.known.remember(tail, versions);
         Ok((outcomes, tail.position))
     }
