@@ -9,9 +9,14 @@
 //! rows written. At `full` durability, when the writer has nothing queued, it takes the step
 //! itself after acknowledging its commit: a checkpoint's fsyncs running beside a commit's
 //! fsync slow that commit down, which cost a lone writer of small commits a sixth of its rate.
-//! Otherwise the thread takes it, at most every [`PACING`] (see bench/README.md). A replay also turns the automatic checkpoint off for its own
+//! Otherwise the thread takes it, at most every [`PACING`] (see bench/README.md). Under a
+//! steady stream of commits the thread's checkpoint never catches up with the writer and the
+//! log is never restarted (it grew to 250 MB in two seconds of creates), so once the log
+//! passes [`MAX_LOG_FRAMES`] the writer takes the next step itself: one bounded stall. A replay also turns the automatic checkpoint off for its own
 //! transaction, and a background checkpoint folds the rewrite in afterwards.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -27,10 +32,15 @@ const PACING: Duration = Duration::from_millis(10);
 /// checkpoint's copy stays short.
 const ROWS_PER_CHECKPOINT: u64 = 500;
 
+/// Log frames (pages, 4 KiB each) beyond which the writer takes the next checkpoint itself.
+const MAX_LOG_FRAMES: i64 = 16_384;
+
 /// When checkpoints are due, and the thread that runs them while the writer is busy.
 pub(crate) struct Checkpointer {
     committed: Option<SyncSender<()>>,
     thread: Option<JoinHandle<()>>,
+    /// Set by the thread when the log stays long (see [`MAX_LOG_FRAMES`]).
+    log_too_long: Arc<AtomicBool>,
     /// The writer connection's count of changed rows at the last request.
     requested_at: u64,
 }
@@ -39,9 +49,19 @@ impl Checkpointer {
     /// Starts the thread with its own connection.
     pub(crate) fn start(conn: rusqlite::Connection) -> std::io::Result<Self> {
         let (committed, commits) = sync_channel(1);
-        let thread =
-            std::thread::Builder::new().name("consailt-checkpoint".to_owned()).spawn(move || run(&conn, &commits))?;
-        Ok(Self { committed: Some(committed), thread: Some(thread), requested_at: 0 })
+        let log_too_long = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&log_too_long);
+        let thread = std::thread::Builder::new()
+            .name("consailt-checkpoint".to_owned())
+            .spawn(move || run(&conn, &commits, &flag))?;
+        Ok(Self { committed: Some(committed), thread: Some(thread), log_too_long, requested_at: 0 })
+    }
+
+    /// Whether the writer should take the due checkpoint itself because the thread's could not
+    /// keep the log short: under a steady stream of commits a checkpoint running beside the
+    /// writer never catches up, and the log is only restarted after one that did.
+    pub(crate) fn log_too_long(&self) -> bool {
+        self.log_too_long.swap(false, Ordering::Relaxed)
     }
 
     /// Whether a checkpoint is due, given the writer connection's running count of changed
@@ -62,10 +82,15 @@ impl Checkpointer {
     }
 }
 
-/// Copies what it can of the log into the database file without blocking the writer.
-pub(crate) fn passive_now(conn: &rusqlite::Connection) {
-    if let Err(error) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-        tracing::warn!(%error, "checkpoint failed; the next one retries it");
+/// Copies what it can of the log into the database file without blocking the writer;
+/// returns how many frames the log holds.
+pub(crate) fn passive_now(conn: &rusqlite::Connection) -> i64 {
+    match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1)) {
+        Ok(frames) => frames,
+        Err(error) => {
+            tracing::warn!(%error, "checkpoint failed; the next one retries it");
+            0
+        }
     }
 }
 
@@ -81,13 +106,15 @@ impl Drop for Checkpointer {
 
 /// Waits for a request, checkpoints, then pauses for [`PACING`]; a request made during the
 /// pause makes the next checkpoint start right after it.
-fn run(conn: &rusqlite::Connection, commits: &Receiver<()>) {
+fn run(conn: &rusqlite::Connection, commits: &Receiver<()>, log_too_long: &AtomicBool) {
     let mut pending = false;
     loop {
         if !pending && commits.recv().is_err() {
             return;
         }
-        passive_now(conn);
+        if passive_now(conn) >= MAX_LOG_FRAMES {
+            log_too_long.store(true, Ordering::Relaxed);
+        }
         pending = false;
         let resume = Instant::now() + PACING;
         loop {

@@ -204,7 +204,8 @@ impl Writer {
                     deferred = self.gather(&mut receiver, &mut batch);
                     self.commit_batch(batch);
                     if self.checkpointer.due(self.conn.total_changes()) {
-                        if self.fsyncs_commits && deferred.is_none() && receiver.is_empty() {
+                        let idle = deferred.is_none() && receiver.is_empty();
+                        if (self.fsyncs_commits && idle) || self.checkpointer.log_too_long() {
                             checkpoint::passive_now(&self.conn);
                         } else {
                             self.checkpointer.request();
