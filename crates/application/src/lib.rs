@@ -24,6 +24,8 @@ pub struct App<S> {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     security: Arc<Security>,
+    /// The full-text index, when this process keeps one.
+    search: Option<Arc<search::FullTextIndex>>,
 }
 
 impl<S: std::fmt::Debug> std::fmt::Debug for App<S> {
@@ -46,12 +48,18 @@ impl<S: Store> App<S> {
             security::tokens::SigningKey::disabled()
         });
         let security = Arc::new(Security::new(key, SecuritySettings::default()));
-        Self { store, clock, ids, security }
+        Self { store, clock, ids, security, search: None }
     }
 
     /// The same application with this signing key and these security settings.
     pub fn with_security(mut self, key: security::tokens::SigningKey, settings: SecuritySettings) -> Self {
         self.security = Arc::new(Security::new(key, settings));
+        self
+    }
+
+    /// The same application answering searches from `index`.
+    pub fn with_search(mut self, index: Arc<search::FullTextIndex>) -> Self {
+        self.search = Some(index);
         self
     }
 

@@ -45,6 +45,17 @@ enum Command {
     },
     /// Check the configuration, the data directory and the database, and say what is missing
     Doctor(StorageArgs),
+    /// Work with the search index
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SearchCommand {
+    /// Rebuild the full-text index from the event log (stop the server first)
+    Reindex(StorageArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +110,7 @@ fn main() -> ExitCode {
             Command::Events { command: EventsCommand::Replay(args) } => commands::replay::run(args).await,
             Command::Audit { command: AuditCommand::Verify(args) } => commands::audit::run(args).await,
             Command::Doctor(args) => commands::doctor::run(args).await,
+            Command::Search { command: SearchCommand::Reindex(args) } => commands::search::reindex(args).await,
         }
     });
     match outcome {

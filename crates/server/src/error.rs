@@ -170,6 +170,7 @@ impl From<AppError> for ApiError {
                 tracing::error!(error = ?other, "storage failure");
                 ApiError::internal()
             }
+            AppError::Unavailable(message) => ApiError::new(ErrorCode::Unavailable, message),
             AppError::Internal(cause) => {
                 tracing::error!(%cause, "internal failure");
                 ApiError::internal()

@@ -52,6 +52,7 @@ use crate::routes;
         routes::engagements::add_member,
         routes::engagements::remove_member,
         routes::items::list,
+        routes::search::search,
         routes::items::trash,
         routes::items::create,
         routes::items::get,
@@ -88,6 +89,7 @@ use crate::routes;
         (name = "engagements", description = "Client engagements"),
         (name = "items", description = "The knowledge base"),
         (name = "taxonomy", description = "Categories, tags and templates"),
+        (name = "search", description = "Full-text search with highlights and facets"),
         (name = "admin", description = "API keys and the audit trail"),
     )
 )]

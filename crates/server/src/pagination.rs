@@ -24,7 +24,8 @@ pub struct ListResponse<T> {
     pub total: Option<u64>,
 }
 
-fn limit(limit: Option<u32>) -> Result<u32, ApiError> {
+/// Checks a page size (default [`DEFAULT_LIMIT`], at most [`MAX_LIMIT`]).
+pub fn limit(limit: Option<u32>) -> Result<u32, ApiError> {
     match limit.unwrap_or(DEFAULT_LIMIT) {
         n @ 1..=MAX_LIMIT => Ok(n),
         n => Err(ApiError::field("limit", format!("must be between 1 and {MAX_LIMIT}, got {n}"))),
@@ -67,6 +68,22 @@ pub fn encode_keyset(keyset: &Keyset, sort: &PageRequest) -> String {
         KeysetValue::Text(text) => format!("t{text}"),
     };
     URL_SAFE_NO_PAD.encode(format!("{token}\n{}\n{value}", keyset.id))
+}
+
+/// The cursor of a ranked list (search hits), which pages by position: base64 of `o<offset>`.
+pub fn encode_offset(offset: usize) -> String {
+    URL_SAFE_NO_PAD.encode(format!("o{offset}"))
+}
+
+/// The position an [`encode_offset`] cursor stands for (0 without one).
+pub fn decode_offset(cursor: Option<&str>) -> Result<usize, ApiError> {
+    let Some(cursor) = cursor else { return Ok(0) };
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|raw| raw.strip_prefix('o')?.parse().ok())
+        .ok_or_else(bad_cursor)
 }
 
 fn bad_cursor() -> ApiError {

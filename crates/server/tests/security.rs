@@ -319,7 +319,8 @@ async fn no_secret_is_stored_in_clear() {
     api.t.store.close().await;
     let mut bytes = Vec::new();
     for entry in std::fs::read_dir(api.t.dir.path()).expect("data dir") {
-        bytes.extend(std::fs::read(entry.expect("entry").path()).expect("file"));
+        let path = entry.expect("entry").path();
+        bytes.extend(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())));
     }
     for secret in [PASSWORD, ada.refresh.as_str(), rotated.as_str(), key.as_str(), ada.access.as_str()] {
         assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} found in the database files");

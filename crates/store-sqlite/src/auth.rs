@@ -325,12 +325,9 @@ impl AuthStore for SqliteStore {
         let now_micros = to_micros(now);
         let stale = key.last_used_at.is_none_or(|at| now_micros - to_micros(at) >= API_KEY_TOUCH_INTERVAL_MICROS);
         if stale {
-            sqlx::query("UPDATE api_keys SET last_used_at = ? WHERE id = ?")
-                .bind(now_micros)
-                .bind(&key.id)
-                .execute(self.reads())
-                .await
-                .map_err(database)?;
+            use rusqlite::types::Value;
+            let params = vec![Value::Integer(now_micros), Value::Text(key.id.clone())];
+            self.write_statement("UPDATE api_keys SET last_used_at = ? WHERE id = ?", params).await?;
         }
         Ok(Some(ActiveApiKey { creator_role: column(&row, "creator_role")?, key }))
     }

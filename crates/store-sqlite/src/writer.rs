@@ -31,9 +31,23 @@ pub(crate) const MAX_EVENTS_PER_COMMIT: usize = 10_000;
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 pub(crate) enum WriteRequest {
-    Commit { commit: Commit, reply: Reply<CommitReceipt> },
-    Replay { reply: Reply<ReplayReport> },
-    Shutdown { reply: oneshot::Sender<()> },
+    Commit {
+        commit: Commit,
+        reply: Reply<CommitReceipt>,
+    },
+    Replay {
+        reply: Reply<ReplayReport>,
+    },
+    /// One statement on state kept beside the log (sessions, API keys), in a transaction of
+    /// its own: as the database's only writer, this thread never waits for its write lock.
+    Statement {
+        sql: &'static str,
+        params: Vec<rusqlite::types::Value>,
+        reply: Reply<usize>,
+    },
+    Shutdown {
+        reply: oneshot::Sender<()>,
+    },
 }
 
 impl std::fmt::Debug for WriteRequest {
@@ -41,6 +55,7 @@ impl std::fmt::Debug for WriteRequest {
         match self {
             WriteRequest::Commit { commit, .. } => write!(f, "Commit({} events)", commit.event_count()),
             WriteRequest::Replay { .. } => f.write_str("Replay"),
+            WriteRequest::Statement { sql, .. } => write!(f, "Statement({sql})"),
             WriteRequest::Shutdown { .. } => f.write_str("Shutdown"),
         }
     }
@@ -203,9 +218,12 @@ impl Writer {
                     let mut batch = vec![(commit, reply)];
                     deferred = self.gather(&mut receiver, &mut batch);
                     self.commit_batch(batch);
-                    if self.checkpointer.due(self.conn.total_changes()) {
+                    // Right after the thread's step, when least is left to copy.
+                    if self.checkpointer.log_too_long() {
+                        checkpoint::passive_now(&self.conn);
+                    } else if self.checkpointer.due(self.conn.total_changes()) {
                         let idle = deferred.is_none() && receiver.is_empty();
-                        if (self.fsyncs_commits && idle) || self.checkpointer.log_too_long() {
+                        if self.fsyncs_commits && idle {
                             checkpoint::passive_now(&self.conn);
                         } else {
                             self.checkpointer.request();
@@ -217,15 +235,25 @@ impl Writer {
                     let outcome = self.runtime.block_on(replay::rebuild(&mut self.replay, &self.reads));
                     let _ = reply.send(outcome);
                 }
+                WriteRequest::Statement { sql, params, reply } => {
+                    let outcome = self.conn.execute(sql, rusqlite::params_from_iter(params)).map_err(sqlite);
+                    let _ = reply.send(outcome);
+                }
                 WriteRequest::Shutdown { reply } => {
                     stopped = Some(reply);
                     break;
                 }
             }
         }
-        // Both connections close before the stop is acknowledged (dropping the async one ends
-        // its worker thread), so the caller's final checkpoint finds no other connection busy.
-        drop(self);
+        // Every connection closes before the stop is acknowledged, so the caller's final
+        // checkpoint finds no other connection busy and no file changes after `close` returns.
+        // Dropping the async connection would only ask its worker thread to close it.
+        let Writer { conn, replay, checkpointer, runtime, .. } = self;
+        drop(checkpointer);
+        drop(conn);
+        if let Err(error) = runtime.block_on(sqlx::Connection::close(replay)) {
+            tracing::warn!(%error, "closing the replay connection failed");
+        }
         if let Some(reply) = stopped {
             let _ = reply.send(());
         }

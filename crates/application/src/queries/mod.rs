@@ -17,3 +17,4 @@ pub mod list_members;
 pub mod list_sessions;
 pub mod list_tags;
 pub mod list_templates;
+pub mod search_items;

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod doctor;
 pub mod migrate;
 pub mod replay;
+pub mod search;
 pub mod serve;
 
 use store_sqlite::SqliteStore;

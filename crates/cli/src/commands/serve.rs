@@ -1,6 +1,8 @@
 //! `consailt serve`: the HTTP server, with graceful shutdown on SIGINT and SIGTERM. In-flight
 //! requests finish, then the writer commits what it has queued, then the process exits.
 
+use std::sync::Arc;
+
 use clap::Args;
 use tokio::net::TcpListener;
 
@@ -8,7 +10,7 @@ use application::security::throttle::Limit;
 use application::{App, SecuritySettings};
 use server::HttpSettings;
 
-use crate::commands::open_store;
+use crate::commands::{open_store, search};
 use crate::config::FileSettings;
 use crate::config::{LogFormat, StorageArgs, load_file, resolve_listen};
 use crate::{Failure, signing_key};
@@ -35,9 +37,16 @@ pub async fn run(args: ServeArgs, init_logging: fn(LogFormat)) -> Result<(), Fai
     let local = listener.local_addr()?;
     tracing::info!(address = %local, database = %settings.sqlite.path.display(), "consailt listening");
     let key = signing_key::load(&settings.data_dir)?;
-    let app = App::new(store.clone()).with_security(key, SecuritySettings::default());
+    let index = search::open_index(&settings.data_dir)?;
+    let (stop_indexer, indexer_stopping) = tokio::sync::watch::channel(false);
+    let indexer = tokio::spawn(::search::indexer::run(store.clone(), Arc::clone(&index), indexer_stopping));
+    let app = App::new(store.clone()).with_security(key, SecuritySettings::default()).with_search(index);
     let router = server::router(app, &http_settings(&file)).map_err(Failure::from)?;
     server::serve(listener, router, shutdown_signal()).await?;
+    let _ = stop_indexer.send(true);
+    if let Err(error) = indexer.await {
+        tracing::error!(%error, "the search indexer did not stop cleanly");
+    }
     store.close().await;
     tracing::info!("shutdown complete");
     Ok(())

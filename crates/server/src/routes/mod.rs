@@ -11,6 +11,7 @@ pub mod items;
 pub mod me;
 pub mod members;
 pub mod organization;
+pub mod search;
 pub mod templates;
 
 use std::future::Future;
@@ -57,6 +58,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/items/{id}/transitions", post(items::transition::<S>))
         .route("/items/{id}/restore", post(items::restore::<S>))
         .route("/trash", get(items::trash::<S>))
+        .route("/search", get(search::search::<S>))
         .route("/categories", get(categories::list::<S>).post(categories::create::<S>))
         .route("/categories/{id}", axum::routing::patch(categories::patch::<S>).delete(categories::delete::<S>))
         .route("/tags", get(categories::tags::<S>))

@@ -19,6 +19,10 @@ pub const PASSWORD: &str = "plum-orchard-47-velvet-kayak";
 pub struct Api {
     pub router: Router,
     pub t: TestApp,
+    /// The full-text index, when built with [`Api::searching`].
+    pub index: Option<std::sync::Arc<search::FullTextIndex>>,
+    /// Dropping it stops the indexer.
+    _stop_indexer: Option<tokio::sync::watch::Sender<bool>>,
 }
 
 /// A response, its body parsed as JSON when it is JSON.
@@ -105,7 +109,19 @@ impl Api {
     pub async fn with(settings: HttpSettings) -> Self {
         let t = TestApp::new().await;
         let router = server::router(t.app.clone(), &settings).expect("router");
-        Self { router, t }
+        Self { router, t, index: None, _stop_indexer: None }
+    }
+
+    /// A server with a full-text index in the test's directory, kept up to date by the
+    /// indexer as in `consailt serve` (the task ends with the test's runtime).
+    pub async fn searching() -> Self {
+        let t = TestApp::new().await;
+        let index = std::sync::Arc::new(search::FullTextIndex::open(&t.dir.path().join("search")).expect("index"));
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        tokio::spawn(search::indexer::run(t.store.clone(), std::sync::Arc::clone(&index), stopping));
+        let app = t.app.clone().with_search(std::sync::Arc::clone(&index));
+        let router = server::router(app, &HttpSettings::default()).expect("router");
+        Self { router, t, index: Some(index), _stop_indexer: Some(stop) }
     }
 
     pub fn call(&self, method: Method, path: &str) -> Call<'_> {

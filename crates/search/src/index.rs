@@ -1,0 +1,423 @@
+//! The full-text index: one tantivy document per live knowledge item, with BM25 over title
+//! and body (English stemming), phrase queries, typo tolerance and prefix matching for
+//! search-as-you-type, highlighted snippets and facet counts. The log position it reflects is
+//! stored in the index's own commit, so index and checkpoint can never disagree: a deleted
+//! index directory starts again from position 0.
+#![expect(
+    clippy::disallowed_types,
+    reason = "the std Mutex guards tantivy's one writer on blocking threads, never across an await"
+)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::directory::MmapDirectory;
+use tantivy::merge_policy::LogMergePolicy;
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::schema::{
+    FAST, Facet, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use crate::{FacetCount, Facets, FullTextHit, FullTextPage, FullTextQuery, IndexedItem, SearchError};
+
+/// Memory the single indexing thread may buffer before it flushes a segment.
+const WRITER_MEMORY: usize = 50_000_000;
+/// Longest snippet, in characters.
+const SNIPPET_CHARS: usize = 240;
+/// Facet values reported per facet, most frequent first.
+const FACET_VALUES: usize = 20;
+/// Query words shorter than this get no typo tolerance ("cat" would match "car", "hat", ...).
+const FUZZY_MIN_CHARS: usize = 5;
+/// Weight of a typo-tolerant or prefix match next to an exact one (a constant score, where
+/// exact matches carry their BM25 score).
+const LOOSE_MATCH_BOOST: f32 = 0.5;
+/// Queries of more words than this get no loose matching: each loose word costs a walk of the
+/// term dictionary, and long queries are pasted text, not typing.
+const LOOSE_MAX_WORDS: usize = 8;
+/// Deeper parenthesis nesting than this is read as plain words (the parser recurses).
+const MAX_NESTING: usize = 16;
+/// Title matches count this much more than body matches.
+const TITLE_BOOST: f32 = 2.0;
+
+#[derive(Debug, Clone, Copy)]
+struct Fields {
+    id: Field,
+    org: Field,
+    engagement: Field,
+    kind: Field,
+    status: Field,
+    tags: Field,
+    categories: Field,
+    title: Field,
+    body: Field,
+    facets: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let text = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("en_stem")
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+        .set_stored();
+    let fields = Fields {
+        id: builder.add_text_field("id", STRING | STORED),
+        org: builder.add_text_field("org", STRING),
+        engagement: builder.add_text_field("engagement", STRING | STORED),
+        kind: builder.add_text_field("kind", STRING | STORED),
+        status: builder.add_text_field("status", STRING | STORED | FAST),
+        tags: builder.add_text_field("tags", STRING | STORED),
+        categories: builder.add_text_field("categories", STRING | STORED),
+        title: builder.add_text_field("title", text.clone()),
+        body: builder.add_text_field("body", text),
+        facets: builder.add_facet_field("facets", FacetOptions::default()),
+    };
+    (builder.build(), fields)
+}
+
+/// The full-text index of one instance.
+pub struct FullTextIndex {
+    index: Index,
+    reader: IndexReader,
+    /// Tantivy allows one writer per index; updates are batched by the indexer.
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for FullTextIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FullTextIndex").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl FullTextIndex {
+    /// Opens the index in `dir`, creating it when the directory is missing or empty. An index
+    /// held by another process is refused ([`SearchError::Locked`]). One that cannot be opened
+    /// otherwise (corrupt files, another schema) is moved aside to
+    /// `<dir>.corrupt-<unix time>` with a log line, and a new empty one is created: it is a
+    /// projection, so the indexer rebuilds it from the log.
+    pub fn open(dir: &Path) -> Result<Self, SearchError> {
+        std::fs::create_dir_all(dir).map_err(|e| SearchError::io(dir, e))?;
+        match Self::open_existing(dir) {
+            Ok(index) => Ok(index),
+            // In use is not corrupt: leave it alone.
+            Err(error @ SearchError::Locked(_)) => Err(error),
+            Err(error) => {
+                let aside = aside_path(dir);
+                tracing::warn!(%error, index = %dir.display(), moved_to = %aside.display(),
+                    "the search index cannot be opened; moving it aside and rebuilding it from the event log");
+                std::fs::rename(dir, &aside).map_err(|e| SearchError::io(dir, e))?;
+                std::fs::create_dir_all(dir).map_err(|e| SearchError::io(dir, e))?;
+                Self::open_existing(dir)
+            }
+        }
+    }
+
+    fn open_existing(dir: &Path) -> Result<Self, SearchError> {
+        let (schema, fields) = schema();
+        let directory = MmapDirectory::open(dir).map_err(|e| SearchError::Index(e.to_string()))?;
+        let index = Index::open_or_create(directory, schema)?;
+        // Validate what was opened: the checkpoint must parse and every segment must load.
+        read_checkpoint(&index)?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let writer: IndexWriter = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        writer.set_merge_policy(Box::new(merge_policy()));
+        Ok(Self { index, reader, writer: Mutex::new(writer), fields, path: dir.to_owned() })
+    }
+
+    /// The last log position whose changes are in the index (0 for a new index).
+    pub fn checkpoint(&self) -> Result<u64, SearchError> {
+        read_checkpoint(&self.index)
+    }
+
+    /// Applies a batch of changes and commits them with the log position they reach; searches
+    /// see them when this returns.
+    pub fn apply(&self, upserts: &[IndexedItem], deletes: &[String], position: u64) -> Result<(), SearchError> {
+        {
+            let mut writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for id in deletes.iter().chain(upserts.iter().map(|item| &item.id)) {
+                writer.delete_term(Term::from_field_text(self.fields.id, id));
+            }
+            for item in upserts {
+                writer.add_document(self.document(item))?;
+            }
+            let mut commit = writer.prepare_commit()?;
+            commit.set_payload(&position.to_string());
+            commit.commit()?;
+        }
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Removes every document, checkpoint included (a rebuild starts from an empty index).
+    pub fn clear(&self) -> Result<(), SearchError> {
+        {
+            let mut writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            writer.delete_all_documents()?;
+            let mut commit = writer.prepare_commit()?;
+            commit.set_payload("0");
+            commit.commit()?;
+        }
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Documents in the index.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Whether the index holds no document.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn document(&self, item: &IndexedItem) -> TantivyDocument {
+        let f = &self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, &item.id);
+        doc.add_text(f.org, &item.org);
+        doc.add_text(f.engagement, item.engagement.as_deref().unwrap_or(""));
+        doc.add_text(f.kind, &item.kind);
+        doc.add_text(f.status, &item.status);
+        doc.add_text(f.title, &item.title);
+        doc.add_text(f.body, &item.body);
+        doc.add_facet(f.facets, Facet::from_path(["kind", item.kind.as_str()]));
+        doc.add_facet(f.facets, Facet::from_path(["status", item.status.as_str()]));
+        if let Some(engagement) = &item.engagement {
+            doc.add_facet(f.facets, Facet::from_path(["engagement", engagement.as_str()]));
+        }
+        for tag in &item.tags {
+            doc.add_text(f.tags, tag);
+            doc.add_facet(f.facets, Facet::from_path(["tag", tag.as_str()]));
+        }
+        for category in &item.categories {
+            doc.add_text(f.categories, category);
+            doc.add_facet(f.facets, Facet::from_path(["category", category.as_str()]));
+        }
+        doc
+    }
+
+    /// Ranked hits of one organization's items for `query`, with highlights and facet counts.
+    pub fn search(&self, query: &FullTextQuery) -> Result<FullTextPage, SearchError> {
+        let searcher = self.reader.searcher();
+        let text = self.text_query(&query.text)?;
+        let Some(filter) = self.filter(query) else { return Ok(FullTextPage::default()) };
+        let full = BooleanQuery::new(vec![(Occur::Must, text.box_clone()), (Occur::Must, filter)]);
+
+        let mut facets = FacetCollector::for_field("facets");
+        for root in ["/engagement", "/category", "/tag", "/kind", "/status"] {
+            facets.add_facet(root);
+        }
+        let top = TopDocs::with_limit(query.limit.max(1)).and_offset(query.offset);
+        let (ranked, total, facet_counts) = searcher.search(&full, &(top, Count, facets))?;
+
+        let mut titles = SnippetGenerator::create(&searcher, &*text, self.fields.title)?;
+        titles.set_max_num_chars(SNIPPET_CHARS);
+        let mut bodies = SnippetGenerator::create(&searcher, &*text, self.fields.body)?;
+        bodies.set_max_num_chars(SNIPPET_CHARS);
+        let mut hits = Vec::with_capacity(ranked.len());
+        for (score, address) in ranked {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let stored = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            let title = titles.snippet_from_doc(&doc);
+            let body = bodies.snippet_from_doc(&doc);
+            let engagement = stored(self.fields.engagement);
+            hits.push(FullTextHit {
+                id: stored(self.fields.id),
+                title: stored(self.fields.title),
+                title_highlighted: if title.highlighted().is_empty() {
+                    html_escape(&stored(self.fields.title))
+                } else {
+                    title.to_html()
+                },
+                snippet: body.to_html(),
+                score,
+                engagement: (!engagement.is_empty()).then_some(engagement),
+                kind: stored(self.fields.kind),
+                status: stored(self.fields.status),
+            });
+        }
+        let count = |root: &str| -> Vec<FacetCount> {
+            let mut values: Vec<FacetCount> = facet_counts
+                .get(root)
+                .filter_map(|(facet, count)| {
+                    facet.to_path().last().map(|value| FacetCount { value: (*value).to_owned(), count })
+                })
+                .collect();
+            values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            values.truncate(FACET_VALUES);
+            values
+        };
+        let facets = Facets {
+            engagement: count("/engagement"),
+            category: count("/category"),
+            tag: count("/tag"),
+            kind: count("/kind"),
+            status: count("/status"),
+        };
+        Ok(FullTextPage { hits, total: total as u64, facets })
+    }
+
+    /// The scored part: BM25 over title and body (the parser's phrase, `+`/`-` and field
+    /// syntax, leniently: malformed syntax is read as words). Plain words (no syntax) also
+    /// match with one typo (longer words) and, for the last word being typed, as a prefix;
+    /// syntax asks for precision, so a phrase is not loosened into its words.
+    fn text_query(&self, text: &str) -> Result<Box<dyn Query>, SearchError> {
+        let (title, body) = (self.fields.title, self.fields.body);
+        let mut parser = QueryParser::for_index(&self.index, vec![title, body]);
+        parser.set_field_boost(title, TITLE_BOOST);
+        let flattened;
+        let text = if nesting(text) > MAX_NESTING {
+            flattened = text.replace(['(', ')'], " ");
+            flattened.as_str()
+        } else {
+            text
+        };
+        let (exact, _ignored) = parser.parse_query_lenient(text);
+        if !is_plain(text) {
+            return Ok(exact);
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, exact)];
+
+        let mut analyzer = self.index.tokenizer_for_field(body)?;
+        let mut words = Vec::new();
+        let mut stream = analyzer.token_stream(text);
+        while stream.advance() {
+            words.push(stream.token().text.clone());
+        }
+        if words.len() > LOOSE_MAX_WORDS {
+            return Ok(Box::new(BooleanQuery::new(clauses)));
+        }
+        let typing = !text.ends_with(char::is_whitespace);
+        let last = words.len().saturating_sub(1);
+        for (i, word) in words.iter().enumerate() {
+            for field in [title, body] {
+                let term = Term::from_field_text(field, word);
+                if word.chars().count() >= FUZZY_MIN_CHARS {
+                    let fuzzy = FuzzyTermQuery::new(term.clone(), 1, true);
+                    clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(fuzzy), LOOSE_MATCH_BOOST))));
+                }
+                if typing && i == last {
+                    let prefix = FuzzyTermQuery::new_prefix(term, 0, true);
+                    clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(prefix), LOOSE_MATCH_BOOST))));
+                    // The index holds stems, which can be shorter than the word being typed
+                    // ("migrati" is on its way to "migration", indexed as "migrat").
+                    for stem in stems_of_partial(word) {
+                        let exact = TermQuery::new(Term::from_field_text(field, stem), IndexRecordOption::WithFreqs);
+                        clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(exact), LOOSE_MATCH_BOOST))));
+                    }
+                }
+            }
+        }
+        Ok(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// The unscored restrictions: the organization, what the caller may see, and the filters.
+    /// `None` when nothing can match (a guest of no engagement).
+    fn filter(&self, query: &FullTextQuery) -> Option<Box<dyn Query>> {
+        let f = &self.fields;
+        let term = |field: Field, value: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
+        };
+        let mut must = vec![term(f.org, &query.org)];
+        if let Some(visible) = &query.engagements_visible {
+            if visible.is_empty() {
+                return None;
+            }
+            let any: Vec<(Occur, Box<dyn Query>)> =
+                visible.iter().map(|e| (Occur::Should, term(f.engagement, e))).collect();
+            must.push(Box::new(BooleanQuery::new(any)));
+        }
+        let filters = &query.filters;
+        for (field, value) in [
+            (f.engagement, &filters.engagement),
+            (f.categories, &filters.category),
+            (f.tags, &filters.tag),
+            (f.kind, &filters.kind),
+            (f.status, &filters.status),
+        ] {
+            if let Some(value) = value {
+                must.push(term(field, value));
+            }
+        }
+        let all = BooleanQuery::new(must.into_iter().map(|q| (Occur::Must, q)).collect());
+        Some(Box::new(ConstScoreQuery::new(Box::new(all), 0.0)))
+    }
+}
+
+/// Whether `text` is plain words, without query syntax (quotes, fields, required or excluded
+/// words).
+fn is_plain(text: &str) -> bool {
+    !text.contains(['"', ':']) && !text.split_whitespace().any(|word| word.starts_with(['+', '-']))
+}
+
+/// Stems a partly typed word may be heading for: the word shortened by one to three
+/// characters, keeping at least four.
+fn stems_of_partial(word: &str) -> impl Iterator<Item = &str> {
+    let ends: Vec<usize> = word.char_indices().map(|(i, _)| i).skip(4).collect();
+    ends.into_iter().rev().take(3).map(move |end| &word[..end])
+}
+
+/// The deepest parenthesis nesting in `text`.
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for c in text.chars() {
+        match c {
+            '(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// Segments are merged by size class from 1,000 documents up: tantivy's default treats every
+/// segment under 10,000 documents as one class, so under a steady stream of small commits the
+/// same documents were merged again and again (a sixth of a core during a create benchmark).
+fn merge_policy() -> LogMergePolicy {
+    let mut policy = LogMergePolicy::default();
+    policy.set_min_layer_size(1_000);
+    policy
+}
+
+fn read_checkpoint(index: &Index) -> Result<u64, SearchError> {
+    let metas = index.load_metas()?;
+    match metas.payload.as_deref() {
+        None => Ok(0),
+        Some(raw) => {
+            raw.parse().map_err(|_| SearchError::Index(format!("the index checkpoint {raw:?} is not a position")))
+        }
+    }
+}
+
+fn aside_path(dir: &Path) -> PathBuf {
+    let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut name = dir.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(format!(".corrupt-{stamp}"));
+    dir.with_file_name(name)
+}
+
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,170 @@
+//! Search: ranked items with highlights and facet counts (DESIGN section 7).
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+
+use application::Store;
+use application::queries::search_items::SearchItems;
+use domain::item::{ItemKind, ItemStatus};
+
+use crate::AppState;
+use crate::auth::{Authorized, perm};
+use crate::error::ApiError;
+use crate::extract::Query;
+use crate::pagination::{decode_offset, encode_offset, limit};
+
+/// The longest query accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 1_000;
+/// Hits reachable by paging: ranking deeper than this is noise.
+const MAX_OFFSET: usize = 1_000;
+
+/// How to rank. Only full text exists yet: `semantic` and `hybrid` arrive with the embeddings
+/// and are refused (422) until then.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMode {
+    /// BM25 over titles and bodies, with typo tolerance and prefix matching.
+    #[default]
+    Fulltext,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// What to look for: words, `"a phrase"`, `+required`, `-excluded`.
+    #[param(min_length = 1, max_length = 1000)]
+    q: String,
+    mode: Option<SearchMode>,
+    engagement: Option<String>,
+    category: Option<String>,
+    tag: Option<String>,
+    #[param(schema_with = crate::openapi::item_kind)]
+    kind: Option<ItemKind>,
+    #[param(schema_with = crate::openapi::item_status)]
+    status: Option<ItemStatus>,
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
+    #[param(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
+    cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SearchHit {
+    pub id: String,
+    pub title: String,
+    /// The title as HTML with the matched words in `<b>`.
+    pub title_highlighted: String,
+    /// A passage of the body as HTML with the matched words in `<b>`; empty when none matched.
+    pub snippet: String,
+    pub score: f32,
+    /// What matched: `fulltext` (and `semantic` once embeddings exist).
+    pub signals: Vec<String>,
+    pub engagement_id: Option<String>,
+    pub kind: String,
+    pub status: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FacetValue {
+    pub value: String,
+    pub count: u64,
+}
+
+/// Counts over every match, not only this page; at most 20 values each, most frequent first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SearchFacets {
+    pub engagement: Vec<FacetValue>,
+    pub category: Vec<FacetValue>,
+    pub tag: Vec<FacetValue>,
+    pub kind: Vec<FacetValue>,
+    pub status: Vec<FacetValue>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SearchResponse {
+    pub data: Vec<SearchHit>,
+    pub total: u64,
+    pub facets: SearchFacets,
+    pub mode: SearchMode,
+    pub next_cursor: Option<String>,
+}
+
+fn facet_values(values: Vec<search::FacetCount>) -> Vec<FacetValue> {
+    values.into_iter().map(|f| FacetValue { value: f.value, count: f.count }).collect()
+}
+
+/// `GET /search`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    tag = "search",
+    summary = "Search the knowledge base",
+    description = "Ranked live items of the caller's organization (a guest: of its engagements) with highlighted snippets and facet counts. Only `mode=fulltext` exists yet.",
+    params(SearchQuery),
+    responses((status = 200, description = "Hits", body = SearchResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
+pub async fn search<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::ReadItems>,
+    Query(query): Query<SearchQuery>,
+) -> Result<Json<SearchResponse>, ApiError> {
+    let text = query.q.trim();
+    if text.is_empty() {
+        return Err(ApiError::field("q", "must contain something to look for"));
+    }
+    if text.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::field("q", format!("must be at most {MAX_QUERY_CHARS} characters")));
+    }
+    let mode = query.mode.unwrap_or_default();
+    let limit = limit(query.limit)? as usize;
+    let offset = decode_offset(query.cursor.as_deref())?;
+    if offset > MAX_OFFSET {
+        return Err(ApiError::field("cursor", format!("pages reach at most the first {MAX_OFFSET} hits")));
+    }
+    let input = SearchItems {
+        text: text.to_owned(),
+        filters: search::Filters {
+            engagement: query.engagement,
+            category: query.category,
+            tag: query.tag.map(|t| t.trim().to_lowercase()),
+            kind: query.kind.map(|k| k.as_str().to_owned()),
+            status: query.status.map(|s| s.as_str().to_owned()),
+        },
+        limit,
+        offset,
+    };
+    let page = state.app.search_items(who.ctx(), input).await?;
+    let reached = offset + page.hits.len();
+    let next_cursor = (reached < page.total as usize && reached <= MAX_OFFSET && !page.hits.is_empty())
+        .then(|| encode_offset(reached));
+    let facets = page.facets;
+    Ok(Json(SearchResponse {
+        data: page
+            .hits
+            .into_iter()
+            .map(|hit| SearchHit {
+                id: hit.id,
+                title: hit.title,
+                title_highlighted: hit.title_highlighted,
+                snippet: hit.snippet,
+                score: hit.score,
+                signals: vec!["fulltext".to_owned()],
+                engagement_id: hit.engagement,
+                kind: hit.kind,
+                status: hit.status,
+            })
+            .collect(),
+        total: page.total,
+        facets: SearchFacets {
+            engagement: facet_values(facets.engagement),
+            category: facet_values(facets.category),
+            tag: facet_values(facets.tag),
+            kind: facet_values(facets.kind),
+            status: facet_values(facets.status),
+        },
+        mode,
+        next_cursor,
+    }))
+}

@@ -1,0 +1,223 @@
+//! Search through the real router: the index follows writes promptly, ranks with
+//! highlights and facets, tolerates typos and prefixes, never shows what the caller may not
+//! read, and answers every query with results or a 422.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use common::{Api, Session};
+
+/// How long a write may take to become searchable here. The product's target is one second
+/// (bench-measured, not yet); under CI's load (a parallel suite fsyncing beside a cold build)
+/// the first index commit took longer, so the tests allow three rather than flake.
+const SEARCHABLE_WITHIN: Duration = Duration::from_secs(3);
+
+fn encode(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => out.push(byte as char),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+async fn search(api: &Api, who: &Session, query: &str) -> Value {
+    api.get(&format!("/api/v1/search?{query}")).token(&who.access).send().await.expect(StatusCode::OK).body
+}
+
+fn ids(reply: &Value) -> Vec<String> {
+    reply["data"].as_array().expect("hits").iter().map(|hit| hit["id"].as_str().expect("id").to_owned()).collect()
+}
+
+/// Searches until `check` holds, failing after [`SEARCHABLE_WITHIN`].
+async fn eventually(api: &Api, who: &Session, query: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + SEARCHABLE_WITHIN;
+    loop {
+        let reply = search(api, who, query).await;
+        if check(&reply) {
+            return reply;
+        }
+        assert!(Instant::now() < deadline, "search {query:?} did not reach the expected state in time: {reply}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn item(api: &Api, who: &Session, body: Value) -> String {
+    api.create(who, "/api/v1/items", body).await
+}
+
+#[tokio::test]
+async fn a_new_item_is_found_promptly_with_highlights_and_facets() {
+    let api = Api::searching().await;
+    let ada = api.sign_up("ada").await;
+    let id = item(
+        &api,
+        &ada,
+        json!({"kind": "note", "title": "Quarterly review", "body": "We discussed the risks of the database migration and the staffing plan.", "tags": ["risk"]}),
+    )
+    .await;
+    item(&api, &ada, json!({"kind": "document", "title": "Office lunch", "body": "Pizza on Fridays."})).await;
+
+    let reply = eventually(&api, &ada, "q=migrations", |r| ids(r) == [id.as_str()]).await;
+    let hit = &reply["data"][0];
+    assert!(hit["snippet"].as_str().expect("snippet").contains("<b>migration</b>"), "{hit}");
+    assert_eq!(hit["signals"], json!(["fulltext"]));
+    assert_eq!(reply["total"], 1);
+    assert_eq!(reply["facets"]["tag"], json!([{"value": "risk", "count": 1}]));
+    assert_eq!(reply["facets"]["kind"], json!([{"value": "note", "count": 1}]));
+    assert_eq!(ids(&search(&api, &ada, "q=migrati").await), [id.as_str()], "a word being typed past its stem");
+
+    // A title match outranks a body match.
+    let titled = item(&api, &ada, json!({"kind": "note", "title": "Pizza supplier", "body": "Contract terms."})).await;
+    let reply = eventually(&api, &ada, "q=pizza", |r| ids(r).len() == 2).await;
+    assert_eq!(ids(&reply)[0], titled);
+}
+
+#[tokio::test]
+async fn edits_trash_and_restore_show_in_results_promptly() {
+    let api = Api::searching().await;
+    let ada = api.sign_up("ada").await;
+    let id = item(&api, &ada, json!({"kind": "note", "title": "Vendor shortlist", "body": "Three vendors."})).await;
+    eventually(&api, &ada, "q=vendor", |r| ids(r) == [id.as_str()]).await;
+
+    api.patch(&format!("/api/v1/items/{id}"))
+        .token(&ada.access)
+        .json(json!({"title": "Supplier shortlist"}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    eventually(&api, &ada, "q=supplier", |r| ids(r) == [id.as_str()]).await;
+
+    api.delete(&format!("/api/v1/items/{id}")).token(&ada.access).send().await.expect(StatusCode::NO_CONTENT);
+    eventually(&api, &ada, "q=supplier", |r| ids(r).is_empty()).await;
+
+    api.post(&format!("/api/v1/items/{id}/restore")).token(&ada.access).send().await.expect(StatusCode::OK);
+    eventually(&api, &ada, "q=supplier", |r| ids(r) == [id.as_str()]).await;
+}
+
+#[tokio::test]
+async fn typos_prefixes_phrases_and_filters_match() {
+    let api = Api::searching().await;
+    let ada = api.sign_up("ada").await;
+    let engagement = api.create(&ada, "/api/v1/engagements", json!({"name": "Audit", "client": "Acme"})).await;
+    let cloud = item(
+        &api,
+        &ada,
+        json!({"kind": "note", "title": "Cloud infrastructure costs", "body": "Reserved instances save money.", "engagement_id": engagement}),
+    )
+    .await;
+    let other = item(
+        &api,
+        &ada,
+        json!({"kind": "lesson_learned", "title": "Infrastructure money pit", "body": "Cloud costs grew."}),
+    )
+    .await;
+    eventually(&api, &ada, "q=infrastructure", |r| ids(r).len() == 2).await;
+
+    assert_eq!(ids(&search(&api, &ada, "q=infrastrcture").await).len(), 2, "one typo is tolerated");
+    assert_eq!(ids(&search(&api, &ada, "q=infrastr").await).len(), 2, "the last word matches as a prefix");
+    assert_eq!(ids(&search(&api, &ada, &format!("q={}", encode("\"cloud infrastructure\""))).await), [cloud.as_str()]);
+    assert_eq!(ids(&search(&api, &ada, &format!("q=cloud&engagement={engagement}")).await), [cloud.as_str()]);
+    assert_eq!(ids(&search(&api, &ada, "q=cloud&kind=lesson_learned").await), [other.as_str()]);
+    assert_eq!(ids(&search(&api, &ada, "q=cloud&status=draft").await).len(), 2);
+    assert!(ids(&search(&api, &ada, "q=cloud&status=published").await).is_empty());
+
+    // Paging walks the ranking without repeats.
+    let first = search(&api, &ada, "q=cloud&limit=1").await;
+    let cursor = first["next_cursor"].as_str().expect("a next page");
+    let second = search(&api, &ada, &format!("q=cloud&limit=1&cursor={cursor}")).await;
+    assert_ne!(ids(&first), ids(&second));
+    assert!(second["next_cursor"].is_null());
+}
+
+#[tokio::test]
+async fn a_guest_finds_only_items_of_its_engagements_and_no_one_sees_another_organization() {
+    let api = Api::searching().await;
+    let owner = api.sign_up("owner").await;
+    let guest = api.member(&owner, "guest").await;
+    let shared = api.create(&owner, "/api/v1/engagements", json!({"name": "Shared", "client": "Acme"})).await;
+    let private = api.create(&owner, "/api/v1/engagements", json!({"name": "Private", "client": "Initech"})).await;
+    api.post(&format!("/api/v1/engagements/{shared}/members"))
+        .token(&owner.access)
+        .json(json!({"user_id": guest.user_id}))
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
+    let visible = item(&api, &owner, json!({"kind": "note", "title": "Roadmap draft", "engagement_id": shared})).await;
+    item(&api, &owner, json!({"kind": "note", "title": "Roadmap secret", "engagement_id": private})).await;
+    item(&api, &owner, json!({"kind": "note", "title": "Roadmap internal"})).await;
+    eventually(&api, &owner, "q=roadmap", |r| ids(r).len() == 3).await;
+
+    let reply = search(&api, &guest, "q=roadmap").await;
+    assert_eq!(ids(&reply), [visible]);
+    assert_eq!(reply["total"], 1, "facet and total counts see no more than the hits");
+
+    let stranger = api.sign_up("stranger").await;
+    item(&api, &stranger, json!({"kind": "note", "title": "Roadmap of theirs"})).await;
+    eventually(&api, &stranger, "q=roadmap", |r| ids(r).len() == 1).await;
+}
+
+#[tokio::test]
+async fn every_query_gets_results_or_a_422_never_a_500() {
+    let api = Api::searching().await;
+    let ada = api.sign_up("ada").await;
+    item(&api, &ada, json!({"kind": "note", "title": "The state of the art", "body": "And of the rest."})).await;
+    eventually(&api, &ada, "q=art", |r| ids(r).len() == 1).await;
+
+    for query in ["+\"unclosed -(", "title:art AND", "🚀 launch 🚀", "the of and", "a*b?c~2^", "\\", "::::"] {
+        search(&api, &ada, &format!("q={}", encode(query))).await;
+    }
+    let nested = format!("{}art{}", "(".repeat(400), ")".repeat(400));
+    search(&api, &ada, &format!("q={}", encode(&nested))).await;
+    search(&api, &ada, &format!("q={}", encode(&"art state rest ".repeat(60)))).await;
+    let too_long = "word ".repeat(2_000);
+    for query in [format!("q={}", encode(&too_long)), "q=".to_owned(), "q=%20%20".to_owned(), String::new()] {
+        let reply = api.get(&format!("/api/v1/search?{query}")).token(&ada.access).send().await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{query:.40}: {}", reply.body);
+    }
+    let refused =
+        ["q=art&sort=title", "q=art&limit=0", "q=art&limit=101", "q=art&cursor=bm90LWEtY3Vyc29y", "q=art&kind=memo"];
+    // Semantic search is not built yet: refused, not silently answered with full text.
+    for query in refused.iter().chain(&["q=art&mode=semantic", "q=art&mode=hybrid"]) {
+        let reply = api.get(&format!("/api/v1/search?{query}")).token(&ada.access).send().await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {}", reply.body);
+    }
+    search(&api, &ada, "q=art&mode=fulltext").await;
+    api.get("/api/v1/search?q=art").send().await.expect(StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_rebuilt_index_answers_like_the_incremental_one() {
+    let api = Api::searching().await;
+    let ada = api.sign_up("ada").await;
+    for n in 0..30 {
+        let id = item(
+            &api,
+            &ada,
+            json!({"kind": "note", "title": format!("Workshop notes {n}"), "body": format!("Topic {} of the workshop series", n % 7)}),
+        )
+        .await;
+        if n % 5 == 0 {
+            api.delete(&format!("/api/v1/items/{id}")).token(&ada.access).send().await.expect(StatusCode::NO_CONTENT);
+        }
+    }
+    let incremental = eventually(&api, &ada, "q=workshop&limit=100", |r| r["total"] == 24).await;
+    let index = api.index.as_ref().expect("index");
+    search::indexer::rebuild(&api.t.store, index, |_| {}).await.expect("rebuild");
+    let rebuilt = search(&api, &ada, "q=workshop&limit=100").await;
+    // The same matches; the order of equal scores follows segment layout, which differs.
+    let sorted = |reply: &Value| {
+        let mut all = ids(reply);
+        all.sort();
+        all
+    };
+    assert_eq!(sorted(&rebuilt), sorted(&incremental));
+    assert_eq!(rebuilt["total"], incremental["total"]);
+    assert_eq!(rebuilt["facets"], incremental["facets"]);
+}
