@@ -2,9 +2,15 @@
 
 use time::OffsetDateTime;
 
-/// Storage: the event log, the read models it projects, and security state.
-pub trait Store: store::EventStore + store::ReadModels + store::auth::AuthStore {}
-impl<T: store::EventStore + store::ReadModels + store::auth::AuthStore> Store for T {}
+/// Storage: the event log, the read models it projects, security state and search history.
+pub trait Store:
+    store::EventStore + store::ReadModels + store::auth::AuthStore + store::search_history::SearchHistory
+{
+}
+impl<T> Store for T where
+    T: store::EventStore + store::ReadModels + store::auth::AuthStore + store::search_history::SearchHistory
+{
+}
 
 /// The current time; injected so tests drive it.
 pub trait Clock: Send + Sync {

@@ -56,6 +56,8 @@ enum Command {
 enum SearchCommand {
     /// Rebuild the full-text index from the event log (stop the server first)
     Reindex(StorageArgs),
+    /// Measure ranking quality on a test collection (nDCG@10, recall@100, MRR), next to SQLite FTS5
+    Eval(commands::search_eval::EvalArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +113,7 @@ fn main() -> ExitCode {
             Command::Audit { command: AuditCommand::Verify(args) } => commands::audit::run(args).await,
             Command::Doctor(args) => commands::doctor::run(args).await,
             Command::Search { command: SearchCommand::Reindex(args) } => commands::search::reindex(args).await,
+            Command::Search { command: SearchCommand::Eval(args) } => commands::search_eval::run(args).await,
         }
     });
     match outcome {

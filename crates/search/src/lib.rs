@@ -5,6 +5,7 @@
 //!
 //! Semantic search (embeddings) and hybrid ranking are not built yet: see issue 4's note.
 
+pub mod eval;
 pub mod index;
 pub mod indexer;
 

@@ -53,6 +53,8 @@ use crate::routes;
         routes::engagements::remove_member,
         routes::items::list,
         routes::search::search,
+        routes::search::history,
+        routes::search::clear_history,
         routes::items::trash,
         routes::items::create,
         routes::items::get,
@@ -89,7 +91,7 @@ use crate::routes;
         (name = "engagements", description = "Client engagements"),
         (name = "items", description = "The knowledge base"),
         (name = "taxonomy", description = "Categories, tags and templates"),
-        (name = "search", description = "Full-text search with highlights and facets"),
+        (name = "search", description = "Full-text search with highlights and facets, and the caller's search history"),
         (name = "admin", description = "API keys and the audit trail"),
     )
 )]

@@ -221,3 +221,80 @@ async fn a_rebuilt_index_answers_like_the_incremental_one() {
     assert_eq!(rebuilt["total"], incremental["total"]);
     assert_eq!(rebuilt["facets"], incremental["facets"]);
 }
+
+async fn history(api: &Api, who: &Session) -> Vec<String> {
+    let reply = api.get("/api/v1/search/history").token(&who.access).send().await.expect(StatusCode::OK);
+    reply.body["data"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["query"].as_str().expect("query").to_owned())
+        .collect()
+}
+
+/// Waits for the history (written off the request path) to read `expected`.
+async fn history_becomes(api: &Api, who: &Session, expected: &[&str]) {
+    let deadline = Instant::now() + SEARCHABLE_WITHIN;
+    loop {
+        let seen = history(api, who).await;
+        if seen == expected {
+            return;
+        }
+        assert!(Instant::now() < deadline, "history is {seen:?}, expected {expected:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn search_history_keeps_what_each_person_searched_and_can_be_cleared() {
+    let api = Api::searching().await;
+    let ada = api.sign_up("ada").await;
+    let bob = api.sign_up("bob").await;
+    // Typing "ris", "risk", "risk register" leaves one entry: the query the user arrived at.
+    for typed in ["ris", "risk", "risk%20register"] {
+        search(&api, &ada, &format!("q={typed}")).await;
+        history_becomes(&api, &ada, &[&typed.replace("%20", " ")]).await;
+    }
+    // Later, another search is a new entry; repeating an old one moves it to the top.
+    api.t.clock.advance(time::Duration::minutes(5));
+    search(&api, &ada, "q=pricing").await;
+    history_becomes(&api, &ada, &["pricing", "risk register"]).await;
+    api.t.clock.advance(time::Duration::minutes(5));
+    search(&api, &ada, "q=risk%20%20register").await;
+    history_becomes(&api, &ada, &["risk register", "pricing"]).await;
+    // Further pages and API keys are not remembered; other people have their own history.
+    let key = api
+        .post("/api/v1/api-keys")
+        .token(&ada.access)
+        .json(json!({"name": "script", "role": "viewer"}))
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
+    let key = key.body["secret"].as_str().expect("secret").to_owned();
+    api.get("/api/v1/search?q=automated").token(&key).send().await.expect(StatusCode::OK);
+    assert!(history(&api, &bob).await.is_empty(), "bob searched nothing");
+    search(&api, &bob, "q=onboarding").await;
+    history_becomes(&api, &bob, &["onboarding"]).await;
+    assert_eq!(history(&api, &ada).await, ["risk register", "pricing"]);
+
+    api.delete("/api/v1/search/history").token(&ada.access).send().await.expect(StatusCode::NO_CONTENT);
+    assert!(history(&api, &ada).await.is_empty());
+    assert_eq!(history(&api, &bob).await, ["onboarding"], "clearing is per person");
+    // At most fifty entries: the oldest go.
+    let mut ada = ada;
+    for n in 0..55 {
+        api.t.clock.advance(time::Duration::minutes(1));
+        if n % 10 == 0 {
+            ada = api.log_in(&ada.email, None).await; // access tokens live 15 minutes
+        }
+        search(&api, &ada, &format!("q=topic{n}")).await;
+        let deadline = Instant::now() + SEARCHABLE_WITHIN;
+        while history(&api, &ada).await.first() != Some(&format!("topic{n}")) {
+            assert!(Instant::now() < deadline, "topic{n} was not remembered");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    let kept = history(&api, &ada).await;
+    assert_eq!(kept.len(), 50);
+    assert_eq!(kept.last().map(String::as_str), Some("topic5"));
+}

@@ -12,6 +12,7 @@ mod read_models;
 mod readers;
 mod replay;
 mod rows;
+mod search_history;
 mod writer;
 
 use std::path::PathBuf;

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
             include_str!("../migrations/item_counts_triggers.sql")
         ),
     ),
+    (5, "search history", include_str!("../migrations/0005_search_history.sql")),
 ];
 
 /// The triggers that keep `item_counts` exact; replay drops them for its bulk load and creates

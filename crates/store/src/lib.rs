@@ -7,6 +7,7 @@ pub mod chain;
 pub mod contract;
 pub mod event;
 pub mod read_model;
+pub mod search_history;
 pub mod subscription;
 
 use std::future::Future;

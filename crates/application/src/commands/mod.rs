@@ -23,6 +23,7 @@ pub mod move_category;
 pub mod purge_item;
 pub mod refresh_session;
 pub mod register_user;
+pub mod remember_search;
 pub mod remove_engagement_member;
 pub mod remove_member;
 pub mod rename_category;

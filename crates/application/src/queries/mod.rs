@@ -17,4 +17,5 @@ pub mod list_members;
 pub mod list_sessions;
 pub mod list_tags;
 pub mod list_templates;
+pub mod search_history;
 pub mod search_items;

@@ -5,6 +5,7 @@ pub mod doctor;
 pub mod migrate;
 pub mod replay;
 pub mod search;
+pub mod search_eval;
 pub mod serve;
 
 use store_sqlite::SqliteStore;

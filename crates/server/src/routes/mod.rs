@@ -59,6 +59,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/items/{id}/restore", post(items::restore::<S>))
         .route("/trash", get(items::trash::<S>))
         .route("/search", get(search::search::<S>))
+        .route("/search/history", get(search::history::<S>).delete(search::clear_history::<S>))
         .route("/categories", get(categories::list::<S>).post(categories::create::<S>))
         .route("/categories/{id}", axum::routing::patch(categories::patch::<S>).delete(categories::delete::<S>))
         .route("/tags", get(categories::tags::<S>))

@@ -2,7 +2,9 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 use application::Store;
 use application::queries::search_items::SearchItems;
@@ -136,6 +138,15 @@ pub async fn search<S: Store>(
         offset,
     };
     let page = state.app.search_items(who.ctx(), input).await?;
+    if offset == 0 {
+        // Off the request path: a search answers from the index, it does not wait for a write.
+        let (app, principal, text) = (state.app.clone(), std::sync::Arc::clone(&who.0), text.to_owned());
+        tokio::spawn(async move {
+            if let Err(error) = app.remember_search(&principal, &text).await {
+                tracing::warn!(%error, "could not remember a search");
+            }
+        });
+    }
     let reached = offset + page.hits.len();
     let next_cursor = (reached < page.total as usize && reached <= MAX_OFFSET && !page.hits.is_empty())
         .then(|| encode_offset(reached));
@@ -167,4 +178,51 @@ pub async fn search<S: Store>(
         mode,
         next_cursor,
     }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SearchHistoryEntry {
+    pub query: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub searched_at: OffsetDateTime,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SearchHistoryResponse {
+    /// At most 50 queries, most recent first.
+    pub data: Vec<SearchHistoryEntry>,
+}
+
+/// `GET /search/history`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/search/history",
+    tag = "search",
+    summary = "The caller's recent searches",
+    description = "The queries the caller searched in this organization (first pages only, not through API keys), most recent first, at most 50. A query that refines the previous one within 30 seconds replaces it, so typing into a search box leaves one entry.",
+    responses((status = 200, description = "Recent searches", body = SearchHistoryResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
+pub async fn history<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::ReadItems>,
+) -> Result<Json<SearchHistoryResponse>, ApiError> {
+    let records = state.app.search_history(&who.0).await?;
+    let data = records.into_iter().map(|r| SearchHistoryEntry { query: r.query, searched_at: r.searched_at }).collect();
+    Ok(Json(SearchHistoryResponse { data }))
+}
+
+/// `DELETE /search/history`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/search/history",
+    tag = "search",
+    summary = "Forget the caller's recent searches",
+    responses((status = 204, description = "Forgotten"), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
+)]
+pub async fn clear_history<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::ReadItems>,
+) -> Result<StatusCode, ApiError> {
+    state.app.clear_search_history(&who.0).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
