@@ -214,7 +214,8 @@ impl FullTextIndex {
     /// Ranked hits of one organization's items for `query`, with highlights and facet counts.
     pub fn search(&self, query: &FullTextQuery) -> Result<FullTextPage, SearchError> {
         let searcher = self.reader.searcher();
-        let text = self.text_query(&query.text)?;
+        let words = split_compounds(&flatten(&query.text));
+        let text = self.text_query(&words)?;
         let Some(filter) = self.filter(query) else { return Ok(FullTextPage::default()) };
         let full = BooleanQuery::new(vec![(Occur::Must, text.box_clone()), (Occur::Must, filter)]);
 
@@ -225,7 +226,7 @@ impl FullTextIndex {
         let top = TopDocs::with_limit(query.limit.max(1)).and_offset(query.offset);
         let (ranked, total, facet_counts) = searcher.search(&full, &(top, Count, facets))?;
 
-        let highlight = self.highlight_query(&query.text);
+        let highlight = self.highlight_query(&words);
         let mut titles = SnippetGenerator::create(&searcher, &*highlight, self.fields.title)?;
         titles.set_max_num_chars(SNIPPET_CHARS);
         let mut bodies = SnippetGenerator::create(&searcher, &*highlight, self.fields.body)?;
@@ -273,21 +274,21 @@ impl FullTextIndex {
         Ok(FullTextPage { hits, total: total as u64, facets })
     }
 
-    /// The query's words in the title and body fields, which the snippets mark.
+    /// The query's words (as [`split_compounds`] leaves them) in the title and body fields,
+    /// which the snippets mark.
     fn highlight_query(&self, text: &str) -> Box<dyn Query> {
         let parser = QueryParser::for_index(&self.index, vec![self.fields.title, self.fields.body]);
-        parser.parse_query_lenient(&split_compounds(&flatten(text))).0
+        parser.parse_query_lenient(text).0
     }
 
     /// The scored part: BM25 over title and body together (the parser's phrase, `+`/`-` and field
     /// syntax, leniently: malformed syntax is read as words). Plain words (no syntax) also
     /// match with one typo (longer words) and, for the last word being typed, as a prefix;
     /// syntax asks for precision, so a phrase is not loosened into its words.
+    /// `text` comes through [`flatten`] and [`split_compounds`].
     fn text_query(&self, text: &str) -> Result<Box<dyn Query>, SearchError> {
         let all = self.fields.all;
         let parser = QueryParser::for_index(&self.index, vec![all]);
-        let text = split_compounds(&flatten(text));
-        let text = text.as_str();
         let (exact, _ignored) = parser.parse_query_lenient(text);
         if !is_plain(text) {
             return Ok(exact);
