@@ -26,6 +26,8 @@ pub struct App<S> {
     security: Arc<Security>,
     /// The full-text index, when this process keeps one.
     search: Option<Arc<search::FullTextIndex>>,
+    /// Semantic search, when this process runs the embedder (it may be starting or off).
+    semantic: Option<Arc<search::semantic::SemanticSearch>>,
 }
 
 impl<S: std::fmt::Debug> std::fmt::Debug for App<S> {
@@ -48,7 +50,7 @@ impl<S: Store> App<S> {
             security::tokens::SigningKey::disabled()
         });
         let security = Arc::new(Security::new(key, SecuritySettings::default()));
-        Self { store, clock, ids, security, search: None }
+        Self { store, clock, ids, security, search: None, semantic: None }
     }
 
     /// The same application with this signing key and these security settings.
@@ -60,6 +62,12 @@ impl<S: Store> App<S> {
     /// The same application answering searches from `index`.
     pub fn with_search(mut self, index: Arc<search::FullTextIndex>) -> Self {
         self.search = Some(index);
+        self
+    }
+
+    /// The same application ranking by meaning too, through `semantic`.
+    pub fn with_semantic(mut self, semantic: Arc<search::semantic::SemanticSearch>) -> Self {
+        self.semantic = Some(semantic);
         self
     }
 

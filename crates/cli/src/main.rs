@@ -56,6 +56,8 @@ enum Command {
 enum SearchCommand {
     /// Rebuild the full-text index from the event log (stop the server first)
     Reindex(StorageArgs),
+    /// Fetch and verify the embedding model for semantic search (serve does it when missing)
+    Setup,
     /// Measure ranking quality on a test collection (nDCG@10, recall@100, MRR), next to SQLite FTS5
     Eval(commands::search_eval::EvalArgs),
 }
@@ -114,6 +116,7 @@ fn main() -> ExitCode {
             Command::Doctor(args) => commands::doctor::run(args).await,
             Command::Search { command: SearchCommand::Reindex(args) } => commands::search::reindex(args).await,
             Command::Search { command: SearchCommand::Eval(args) } => commands::search_eval::run(args).await,
+            Command::Search { command: SearchCommand::Setup } => commands::search::setup().await,
         }
     });
     match outcome {

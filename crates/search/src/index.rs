@@ -8,20 +8,25 @@
     reason = "the std Mutex guards tantivy's one writer on blocking threads, never across an await"
 )]
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::{Count, DocSetCollector, FacetCollector, FacetCounts, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::merge_policy::LogMergePolicy;
-use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, QueryParser, TermQuery, TermSetQuery,
+};
 use tantivy::schema::{
     FAST, Facet, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
-use crate::{FacetCount, Facets, FullTextHit, FullTextPage, FullTextQuery, IndexedItem, SearchError};
+use crate::hybrid::Candidate;
+use crate::passages::Passage;
+use crate::{FacetCount, Facets, IndexedItem, SearchError, SearchHit, SearchPage, SearchQuery, Signals};
 
 /// Memory the single indexing thread may buffer before it flushes a segment.
 const WRITER_MEMORY: usize = 50_000_000;
@@ -212,66 +217,110 @@ impl FullTextIndex {
     }
 
     /// Ranked hits of one organization's items for `query`, with highlights and facet counts.
-    pub fn search(&self, query: &FullTextQuery) -> Result<FullTextPage, SearchError> {
+    pub fn search(&self, query: &SearchQuery) -> Result<SearchPage, SearchError> {
         let searcher = self.reader.searcher();
         let words = split_compounds(&flatten(&query.text));
-        let text = self.text_query(&words)?;
-        let Some(filter) = self.filter(query) else { return Ok(FullTextPage::default()) };
-        let full = BooleanQuery::new(vec![(Occur::Must, text.box_clone()), (Occur::Must, filter)]);
-
-        let mut facets = FacetCollector::for_field("facets");
-        for root in ["/engagement", "/category", "/tag", "/kind", "/status"] {
-            facets.add_facet(root);
-        }
+        let Some(full) = self.full_query(query, &words)? else { return Ok(SearchPage::default()) };
         let top = TopDocs::with_limit(query.limit.max(1)).and_offset(query.offset);
-        let (ranked, total, facet_counts) = searcher.search(&full, &(top, Count, facets))?;
+        let (ranked, total, facet_counts) = searcher.search(&full, &(top, Count, facet_collector()))?;
+        let fulltext = Signals { fulltext: true, semantic: false };
+        let ranked = ranked.into_iter().map(|(score, address)| (address, score, fulltext, None)).collect();
+        let hits = self.hydrate(&searcher, &words, ranked)?;
+        Ok(SearchPage { hits, total: total as u64, facets: facets_of(&facet_counts) })
+    }
 
-        let highlight = self.highlight_query(&words);
-        let mut titles = SnippetGenerator::create(&searcher, &*highlight, self.fields.title)?;
+    /// The ids of the best `limit` items for `query` and their scores, without snippets or
+    /// facets: the full-text side of a fusion.
+    pub fn ranked_ids(&self, query: &SearchQuery, limit: usize) -> Result<Vec<(String, f32)>, SearchError> {
+        let searcher = self.reader.searcher();
+        let words = split_compounds(&flatten(&query.text));
+        let Some(full) = self.full_query(query, &words)? else { return Ok(Vec::new()) };
+        let ranked = searcher.search(&full, &TopDocs::with_limit(limit.max(1)))?;
+        ranked
+            .into_iter()
+            .map(|(score, address)| {
+                let doc: TantivyDocument = searcher.doc(address)?;
+                Ok((stored(&doc, self.fields.id), score))
+            })
+            .collect()
+    }
+
+    /// A page of `candidates`, ranked by the caller (a semantic or fused ranking), keeping only
+    /// those `query`'s restrictions and filters let through; facet counts are over all that
+    /// pass. Snippets mark the query's words, or show the candidate's passage when none
+    /// matched.
+    pub fn page_of(&self, query: &SearchQuery, candidates: &[Candidate]) -> Result<SearchPage, SearchError> {
+        let searcher = self.reader.searcher();
+        let Some(filter) = self.filter(query) else { return Ok(SearchPage::default()) };
+        let ids = candidates.iter().map(|c| Term::from_field_text(self.fields.id, &c.id));
+        let restricted =
+            BooleanQuery::new(vec![(Occur::Must, filter), (Occur::Must, Box::new(TermSetQuery::new(ids)))]);
+        let (matched, facet_counts) = searcher.search(&restricted, &(DocSetCollector, facet_collector()))?;
+        let mut address_of = HashMap::with_capacity(matched.len());
+        for address in matched {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            address_of.insert(stored(&doc, self.fields.id), address);
+        }
+        let passing: Vec<&Candidate> = candidates.iter().filter(|c| address_of.contains_key(&c.id)).collect();
+        let page = passing
+            .iter()
+            .skip(query.offset)
+            .take(query.limit.max(1))
+            .map(|c| (address_of[&c.id], c.score, c.signals, c.passage))
+            .collect();
+        let words = split_compounds(&flatten(&query.text));
+        let hits = self.hydrate(&searcher, &words, page)?;
+        Ok(SearchPage { hits, total: passing.len() as u64, facets: facets_of(&facet_counts) })
+    }
+
+    /// The scored text query within the query's restrictions; `None` when nothing can match.
+    fn full_query(&self, query: &SearchQuery, words: &str) -> Result<Option<BooleanQuery>, SearchError> {
+        let text = self.text_query(words)?;
+        Ok(self.filter(query).map(|filter| BooleanQuery::new(vec![(Occur::Must, text), (Occur::Must, filter)])))
+    }
+
+    /// Hits for ranked documents: stored fields, the title and a snippet highlighted with
+    /// `words`, or the passage when the body has no match.
+    fn hydrate(
+        &self,
+        searcher: &Searcher,
+        words: &str,
+        ranked: Vec<(DocAddress, f32, Signals, Option<Passage>)>,
+    ) -> Result<Vec<SearchHit>, SearchError> {
+        let highlight = self.highlight_query(words);
+        let mut titles = SnippetGenerator::create(searcher, &*highlight, self.fields.title)?;
         titles.set_max_num_chars(SNIPPET_CHARS);
-        let mut bodies = SnippetGenerator::create(&searcher, &*highlight, self.fields.body)?;
+        let mut bodies = SnippetGenerator::create(searcher, &*highlight, self.fields.body)?;
         bodies.set_max_num_chars(SNIPPET_CHARS);
         let mut hits = Vec::with_capacity(ranked.len());
-        for (score, address) in ranked {
+        for (address, score, signals, passage) in ranked {
             let doc: TantivyDocument = searcher.doc(address)?;
-            let stored = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
             let title = titles.snippet_from_doc(&doc);
             let body = bodies.snippet_from_doc(&doc);
-            let engagement = stored(self.fields.engagement);
-            hits.push(FullTextHit {
-                id: stored(self.fields.id),
-                title: stored(self.fields.title),
+            let snippet = match passage {
+                Some(passage) if body.highlighted().is_empty() => {
+                    passage_snippet(&stored(&doc, self.fields.body), passage)
+                }
+                _ => body.to_html(),
+            };
+            let engagement = stored(&doc, self.fields.engagement);
+            hits.push(SearchHit {
+                id: stored(&doc, self.fields.id),
+                title: stored(&doc, self.fields.title),
                 title_highlighted: if title.highlighted().is_empty() {
-                    html_escape(&stored(self.fields.title))
+                    html_escape(&stored(&doc, self.fields.title))
                 } else {
                     title.to_html()
                 },
-                snippet: body.to_html(),
+                snippet,
                 score,
+                signals,
                 engagement: (!engagement.is_empty()).then_some(engagement),
-                kind: stored(self.fields.kind),
-                status: stored(self.fields.status),
+                kind: stored(&doc, self.fields.kind),
+                status: stored(&doc, self.fields.status),
             });
         }
-        let count = |root: &str| -> Vec<FacetCount> {
-            let mut values: Vec<FacetCount> = facet_counts
-                .get(root)
-                .filter_map(|(facet, count)| {
-                    facet.to_path().last().map(|value| FacetCount { value: (*value).to_owned(), count })
-                })
-                .collect();
-            values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-            values.truncate(FACET_VALUES);
-            values
-        };
-        let facets = Facets {
-            engagement: count("/engagement"),
-            category: count("/category"),
-            tag: count("/tag"),
-            kind: count("/kind"),
-            status: count("/status"),
-        };
-        Ok(FullTextPage { hits, total: total as u64, facets })
+        Ok(hits)
     }
 
     /// The query's words (as [`split_compounds`] leaves them) in the title and body fields,
@@ -329,7 +378,7 @@ impl FullTextIndex {
 
     /// The unscored restrictions: the organization, what the caller may see, and the filters.
     /// `None` when nothing can match (a guest of no engagement).
-    fn filter(&self, query: &FullTextQuery) -> Option<Box<dyn Query>> {
+    fn filter(&self, query: &SearchQuery) -> Option<Box<dyn Query>> {
         let f = &self.fields;
         let term = |field: Field, value: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
@@ -433,6 +482,50 @@ fn merge_policy() -> LogMergePolicy {
     let mut policy = LogMergePolicy::default();
     policy.set_min_layer_size(1_000);
     policy
+}
+
+fn facet_collector() -> FacetCollector {
+    let mut facets = FacetCollector::for_field("facets");
+    for root in ["/engagement", "/category", "/tag", "/kind", "/status"] {
+        facets.add_facet(root);
+    }
+    facets
+}
+
+fn facets_of(counts: &FacetCounts) -> Facets {
+    let count = |root: &str| -> Vec<FacetCount> {
+        let mut values: Vec<FacetCount> = counts
+            .get(root)
+            .filter_map(|(facet, count)| {
+                facet.to_path().last().map(|value| FacetCount { value: (*value).to_owned(), count })
+            })
+            .collect();
+        values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+        values.truncate(FACET_VALUES);
+        values
+    };
+    Facets {
+        engagement: count("/engagement"),
+        category: count("/category"),
+        tag: count("/tag"),
+        kind: count("/kind"),
+        status: count("/status"),
+    }
+}
+
+fn stored(doc: &TantivyDocument, field: Field) -> String {
+    doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned()
+}
+
+/// The passage of `body` as a snippet: at most [`SNIPPET_CHARS`], cut at a word, escaped.
+fn passage_snippet(body: &str, passage: Passage) -> String {
+    let text = body.get(passage.start..passage.end).unwrap_or_default();
+    if text.chars().count() <= SNIPPET_CHARS {
+        return html_escape(text);
+    }
+    let cut = text.char_indices().nth(SNIPPET_CHARS).map_or(text.len(), |(i, _)| i);
+    let shortened = text[..cut].rsplit_once(char::is_whitespace).map_or(&text[..cut], |(head, _)| head);
+    format!("{}…", html_escape(shortened))
 }
 
 fn read_checkpoint(index: &Index) -> Result<u64, SearchError> {

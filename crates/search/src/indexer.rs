@@ -6,27 +6,16 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use domain::aggregate::Aggregate;
 use domain::item::KnowledgeItem;
 use store::{EventStore, ReadModels, RecordedEvent};
 use tokio::sync::watch;
 
-use crate::{FullTextIndex, IndexedItem, SearchError};
+use crate::{FullTextIndex, IndexedItem, SearchError, follow};
 
 /// Events read per index commit.
 const PAGE: usize = 1_000;
-/// How often to look for events committed by another process (no local wake-up).
-const POLL: Duration = Duration::from_secs(1);
-/// How long the indexer lets writes gather after one wakes it: an index commit costs far more
-/// than adding a document (segment files written and fsynced), so a commit per write would
-/// take the CPU from the writes themselves. The pause leaves most of the one second in which
-/// a write must become searchable to the commit, whose fsyncs take hundreds of milliseconds
-/// on a busy disk (at 500 ms a test run right after a build missed the second).
-const GATHER: Duration = Duration::from_millis(250);
-/// Pause after a failure before trying again.
-const RETRY: Duration = Duration::from_secs(1);
 
 /// Indexes everything committed so far; returns the position reached. `progress` is told
 /// each position reached, for a progress display.
@@ -60,46 +49,12 @@ where
     catch_up(store, index, progress).await
 }
 
-/// Follows the log until `shutdown` turns true (or its sender is dropped): indexes after every local commit, and at
-/// least every second for commits of other processes. Failures are logged and retried.
-pub async fn run<S>(store: S, index: Arc<FullTextIndex>, mut shutdown: watch::Receiver<bool>)
+/// Follows the log until `shutdown` turns true (see [`follow::follow`]).
+pub async fn run<S>(store: S, index: Arc<FullTextIndex>, shutdown: watch::Receiver<bool>)
 where
     S: EventStore + ReadModels,
 {
-    let mut head = store.watch_head();
-    let mut failing = false;
-    loop {
-        head.mark_unchanged();
-        match catch_up(&store, &index, |_| {}).await {
-            Ok(_) if failing => {
-                failing = false;
-                tracing::info!("the search indexer has recovered");
-            }
-            Ok(_) => {}
-            Err(error) => {
-                if !failing {
-                    tracing::error!(%error, "the search indexer failed; retrying every second");
-                }
-                failing = true;
-            }
-        }
-        if *shutdown.borrow() {
-            return;
-        }
-        let wait = if failing { RETRY } else { POLL };
-        let woken = tokio::select! {
-            changed = head.changed(), if !failing => changed.is_ok(),
-            // A dropped sender stops the indexer too.
-            changed = shutdown.changed() => if changed.is_err() { return } else { false },
-            () = tokio::time::sleep(wait) => false,
-        };
-        if woken {
-            tokio::select! {
-                changed = shutdown.changed() => if changed.is_err() { return },
-                () = tokio::time::sleep(GATHER) => {}
-            }
-        }
-    }
+    follow::follow(&store, "the search indexer", shutdown, || catch_up(&store, &index, |_| {})).await;
 }
 
 /// Runs an index write (tantivy commits block on disk) off the async workers.

@@ -3,11 +3,20 @@
 //! commit and re-reads each changed item from the read models, so the index converges on
 //! what the read models hold, whatever order and repetition the events arrive in.
 //!
-//! Semantic search (embeddings) and hybrid ranking are not built yet: see issue 4's note.
+//! Semantic search follows the same log: [`semantic`] embeds passages of each changed item
+//! with [`embedding`] (all-MiniLM-L6-v2, fetched by [`model`]) into the in-memory
+//! [`vectors`] index, and [`hybrid`] fuses the two rankings.
 
+pub mod embedding;
 pub mod eval;
+mod follow;
+pub mod hybrid;
 pub mod index;
 pub mod indexer;
+pub mod model;
+pub mod passages;
+pub mod semantic;
+pub mod vectors;
 
 use std::path::Path;
 
@@ -54,9 +63,9 @@ pub struct Filters {
     pub status: Option<String>,
 }
 
-/// A full-text query of one organization's items.
+/// A query of one organization's items (the ranking mode is the caller's choice).
 #[derive(Debug, Clone, Default)]
-pub struct FullTextQuery {
+pub struct SearchQuery {
     /// What the user typed.
     pub text: String,
     pub org: String,
@@ -69,7 +78,7 @@ pub struct FullTextQuery {
 
 /// One ranked item.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FullTextHit {
+pub struct SearchHit {
     pub id: String,
     pub title: String,
     /// The title as HTML, matched words in `<b>`.
@@ -77,9 +86,18 @@ pub struct FullTextHit {
     /// A passage of the body as HTML, matched words in `<b>` (empty when the body has none).
     pub snippet: String,
     pub score: f32,
+    /// Whether the words matched (full text) and whether the meaning did (semantic).
+    pub signals: Signals,
     pub engagement: Option<String>,
     pub kind: String,
     pub status: String,
+}
+
+/// Which rankings found a hit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Signals {
+    pub fulltext: bool,
+    pub semantic: bool,
 }
 
 /// A facet value and the number of matching items that carry it.
@@ -101,8 +119,8 @@ pub struct Facets {
 
 /// A page of hits.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct FullTextPage {
-    pub hits: Vec<FullTextHit>,
+pub struct SearchPage {
+    pub hits: Vec<SearchHit>,
     /// Matches in all.
     pub total: u64,
     pub facets: Facets,
@@ -118,6 +136,9 @@ pub enum SearchError {
     Locked(String),
     #[error("search index at {path}: {cause}")]
     Io { path: String, cause: String },
+    /// The embedding model failed (missing, corrupt, or a forward pass).
+    #[error("embedding model: {0}")]
+    Model(String),
     #[error("reading the event log: {0}")]
     Store(#[from] store::StoreError),
 }

@@ -2,7 +2,7 @@
 //! corrupt starts again from position 0 (the indexer then rebuilds it from the log), with the
 //! corrupt files kept aside for inspection.
 
-use search::{FullTextIndex, FullTextQuery, IndexedItem};
+use search::{FullTextIndex, IndexedItem, SearchQuery};
 
 fn item(id: &str, title: &str) -> IndexedItem {
     IndexedItem {
@@ -18,8 +18,8 @@ fn item(id: &str, title: &str) -> IndexedItem {
     }
 }
 
-fn query(text: &str) -> FullTextQuery {
-    FullTextQuery { text: text.to_owned(), org: "org_1".to_owned(), limit: 10, ..FullTextQuery::default() }
+fn query(text: &str) -> SearchQuery {
+    SearchQuery { text: text.to_owned(), org: "org_1".to_owned(), limit: 10, ..SearchQuery::default() }
 }
 
 #[test]
@@ -37,7 +37,7 @@ fn the_checkpoint_survives_reopening_and_a_deleted_or_corrupt_index_starts_again
         assert_eq!(index.checkpoint().expect("checkpoint"), 9);
         let hits = index.search(&query("plan")).expect("search").hits;
         assert_eq!(hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), ["itm_1"]);
-        let elsewhere = FullTextQuery { org: "org_2".to_owned(), ..query("plan") };
+        let elsewhere = SearchQuery { org: "org_2".to_owned(), ..query("plan") };
         assert!(index.search(&elsewhere).expect("search").hits.is_empty(), "another organization sees nothing");
     }
 

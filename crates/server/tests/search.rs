@@ -35,9 +35,24 @@ fn ids(reply: &Value) -> Vec<String> {
     reply["data"].as_array().expect("hits").iter().map(|hit| hit["id"].as_str().expect("id").to_owned()).collect()
 }
 
+/// How long a write may take to become searchable by meaning here: embedding takes CPU
+/// seconds, more in a test build beside a parallel suite.
+const EMBEDDED_WITHIN: Duration = Duration::from_secs(30);
+
 /// Searches until `check` holds, failing after [`SEARCHABLE_WITHIN`].
 async fn eventually(api: &Api, who: &Session, query: &str, check: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + SEARCHABLE_WITHIN;
+    eventually_within(SEARCHABLE_WITHIN, api, who, query, check).await
+}
+
+/// Searches until `check` holds, failing after `within`.
+async fn eventually_within(
+    within: Duration,
+    api: &Api,
+    who: &Session,
+    query: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + within;
     loop {
         let reply = search(api, who, query).await;
         if check(&reply) {
@@ -183,12 +198,19 @@ async fn every_query_gets_results_or_a_422_never_a_500() {
     }
     let refused =
         ["q=art&sort=title", "q=art&limit=0", "q=art&limit=101", "q=art&cursor=bm90LWEtY3Vyc29y", "q=art&kind=memo"];
-    // Semantic search is not built yet: refused, not silently answered with full text.
-    for query in refused.iter().chain(&["q=art&mode=semantic", "q=art&mode=hybrid"]) {
+    for query in refused.iter().chain(&["q=art&mode=keywords"]) {
         let reply = api.get(&format!("/api/v1/search?{query}")).token(&ada.access).send().await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {}", reply.body);
     }
     search(&api, &ada, "q=art&mode=fulltext").await;
+    // This server runs no embedder: a semantic search says so, a hybrid one ranks by words
+    // and says why.
+    let reply = api.get("/api/v1/search?q=art&mode=semantic").token(&ada.access).send().await;
+    assert_eq!(reply.expect(StatusCode::SERVICE_UNAVAILABLE).code(), "UNAVAILABLE");
+    let reply = search(&api, &ada, "q=art&mode=hybrid").await;
+    assert_eq!(reply["mode"], "fulltext");
+    assert!(reply["degraded"].as_str().expect("a reason").contains("semantic search"), "{reply}");
+    assert_eq!(ids(&search(&api, &ada, "q=art").await).len(), 1);
     api.get("/api/v1/search?q=art").send().await.expect(StatusCode::UNAUTHORIZED);
 }
 
@@ -297,4 +319,112 @@ async fn search_history_keeps_what_each_person_searched_and_can_be_cleared() {
     let kept = history(&api, &ada).await;
     assert_eq!(kept.len(), 50);
     assert_eq!(kept.last().map(String::as_str), Some("topic5"));
+}
+
+fn signals(reply: &Value, hit: usize) -> Value {
+    reply["data"][hit]["signals"].clone()
+}
+
+#[tokio::test]
+async fn items_are_found_by_meaning_and_hybrid_ranking_uses_both_signals() {
+    let api = Api::searching_semantically().await;
+    let ada = api.sign_up("ada").await;
+    let migration = item(
+        &api,
+        &ada,
+        json!({"kind": "note", "title": "Cloud migration plan", "body": "We will move the client's on-premise databases to AWS in three waves.", "tags": ["infra"]}),
+    )
+    .await;
+    item(&api, &ada, json!({"kind": "note", "title": "Team offsite", "body": "Hiking, then dinner by the lake."}))
+        .await;
+    item(
+        &api,
+        &ada,
+        json!({"kind": "document", "title": "Invoice reminder", "body": "Payment terms are thirty days."}),
+    )
+    .await;
+
+    // No word in common with the plan: only its meaning matches.
+    let query = format!("mode=semantic&q={}", encode("transferring records to a hosted provider"));
+    let reply = eventually_within(EMBEDDED_WITHIN, &api, &ada, &query, |r| !ids(r).is_empty()).await;
+    assert_eq!(ids(&reply), [migration.as_str()], "only what is related: {reply}");
+    assert_eq!(reply["mode"], "semantic");
+    assert_eq!(signals(&reply, 0), json!(["semantic"]));
+    assert!(reply["data"][0]["snippet"].as_str().expect("snippet").contains("on-premise databases"), "{reply}");
+    assert_eq!(reply["facets"]["tag"], json!([{"value": "infra", "count": 1}]));
+    let scores: Vec<f64> =
+        reply["data"].as_array().expect("hits").iter().map(|h| h["score"].as_f64().expect("score")).collect();
+    assert!(scores.windows(2).all(|pair| pair[0] >= pair[1]), "{scores:?}");
+
+    // Hybrid (the default): the plan matches by words and by meaning, and leads.
+    let reply = search(&api, &ada, "q=cloud%20migration").await;
+    assert_eq!(reply["mode"], "hybrid");
+    assert_eq!(reply["degraded"], Value::Null);
+    assert_eq!(ids(&reply)[0], migration);
+    assert_eq!(signals(&reply, 0), json!(["fulltext", "semantic"]));
+    assert_eq!(reply["data"][0]["title_highlighted"], "<b>Cloud</b> <b>migration</b> plan");
+    // The body has none of the words: the snippet is the passage that matched by meaning.
+    assert!(reply["data"][0]["snippet"].as_str().expect("snippet").contains("on-premise"), "{reply}");
+    // Items unrelated by words and by meaning are not padding the results.
+    assert_eq!(ids(&reply), [migration.as_str()], "{reply}");
+
+    // Filters hold in every mode.
+    let bills = format!("mode=semantic&q={}", encode("when must the customer pay the bill"));
+    let reply = search(&api, &ada, &bills).await;
+    assert_eq!(reply["data"][0]["title"], "Invoice reminder", "{reply}");
+    let filtered = search(&api, &ada, &format!("{bills}&kind=note")).await;
+    assert!(filtered["data"].as_array().expect("hits").iter().all(|hit| hit["kind"] == "note"), "{filtered}");
+
+    // Queries of any shape get results or a 422 by meaning too.
+    for odd in ["+\"unclosed -(", "🚀 launch 🚀", "the of and", "\\", "::::"] {
+        search(&api, &ada, &format!("mode=semantic&q={}", encode(odd))).await;
+        search(&api, &ada, &format!("mode=hybrid&q={}", encode(odd))).await;
+    }
+}
+
+#[tokio::test]
+async fn search_by_meaning_follows_edits_and_trash_and_never_shows_a_guest_more() {
+    let api = Api::searching_semantically().await;
+    let owner = api.sign_up("owner").await;
+    let guest = api.member(&owner, "guest").await;
+    let shared = api.create(&owner, "/api/v1/engagements", json!({"name": "Shared", "client": "Acme"})).await;
+    let private = api.create(&owner, "/api/v1/engagements", json!({"name": "Private", "client": "Initech"})).await;
+    api.post(&format!("/api/v1/engagements/{shared}/members"))
+        .token(&owner.access)
+        .json(json!({"user_id": guest.user_id}))
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
+    let body = "Interviews with the warehouse staff about picking errors and late shipments.";
+    let visible = item(
+        &api,
+        &owner,
+        json!({"kind": "note", "title": "Logistics findings", "body": body, "engagement_id": shared}),
+    )
+    .await;
+    let secret = item(
+        &api,
+        &owner,
+        json!({"kind": "note", "title": "Logistics findings", "body": body, "engagement_id": private}),
+    )
+    .await;
+    let query = format!("mode=semantic&q={}", encode("problems in the distribution centre"));
+    eventually_within(EMBEDDED_WITHIN, &api, &owner, &query, |r| ids(r).len() == 2).await;
+    let reply = search(&api, &guest, &query).await;
+    assert_eq!(ids(&reply), [visible.as_str()]);
+    assert_eq!(reply["total"], 1);
+    assert_eq!(ids(&search(&api, &guest, &query.replace("semantic", "hybrid")).await), [visible.as_str()]);
+
+    // An edit is embedded again; a trashed item leaves the results.
+    api.patch(&format!("/api/v1/items/{secret}"))
+        .token(&owner.access)
+        .json(json!({"title": "Choir rehearsal", "body": "Sopranos and altos practise the Bach cantata on Thursday."}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    let music = format!("mode=semantic&q={}", encode("singing classical music"));
+    eventually_within(EMBEDDED_WITHIN, &api, &owner, &music, |r| ids(r).first() == Some(&secret)).await;
+    api.delete(&format!("/api/v1/items/{visible}")).token(&owner.access).send().await.expect(StatusCode::NO_CONTENT);
+    eventually(&api, &owner, &query, |r| !ids(r).contains(&visible)).await;
+    assert!(ids(&search(&api, &guest, &query).await).is_empty());
 }

@@ -5,6 +5,7 @@
 mod auth;
 mod checkpoint;
 mod database;
+mod embeddings;
 mod error;
 mod migrations;
 mod projections;
@@ -157,7 +158,7 @@ impl SqliteStore {
         self.inner.writer.send(request).await.map_err(|_| StoreError::Unavailable("the writer has stopped".to_owned()))
     }
 
-    /// Runs one statement on the writer's thread (see [`writer::WriteRequest::Statement`]).
+    /// Runs one statement on the writer's thread (see [`writer::WriteRequest::Statements`]).
     /// Writes from the read pool would contend with the writer for SQLite's write lock, and a
     /// connection waiting in SQLite's busy handler sleeps in steps of up to 100 ms: a request
     /// waited 1.3 s for one under a steady stream of commits.
@@ -166,8 +167,16 @@ impl SqliteStore {
         sql: &'static str,
         params: Vec<rusqlite::types::Value>,
     ) -> Result<usize, StoreError> {
+        self.write_statements(vec![(sql, params)]).await
+    }
+
+    /// Runs `statements` in one transaction on the writer's thread; answers the rows changed.
+    pub(crate) async fn write_statements(
+        &self,
+        statements: Vec<(&'static str, Vec<rusqlite::types::Value>)>,
+    ) -> Result<usize, StoreError> {
         let (reply, done) = oneshot::channel();
-        self.send(writer::WriteRequest::Statement { sql, params, reply }).await?;
+        self.send(writer::WriteRequest::Statements { statements, reply }).await?;
         done.await.map_err(|_| StoreError::Unavailable("the writer stopped before acknowledging".to_owned()))?
     }
 

@@ -38,11 +38,11 @@ pub(crate) enum WriteRequest {
     Replay {
         reply: Reply<ReplayReport>,
     },
-    /// One statement on state kept beside the log (sessions, API keys), in a transaction of
-    /// its own: as the database's only writer, this thread never waits for its write lock.
-    Statement {
-        sql: &'static str,
-        params: Vec<rusqlite::types::Value>,
+    /// Statements on state kept beside the log (sessions, API keys, embeddings), in one
+    /// transaction: as the database's only writer, this thread never waits for its write
+    /// lock. Answers the rows the statements changed in all.
+    Statements {
+        statements: Vec<(&'static str, Vec<rusqlite::types::Value>)>,
         reply: Reply<usize>,
     },
     Shutdown {
@@ -55,7 +55,9 @@ impl std::fmt::Debug for WriteRequest {
         match self {
             WriteRequest::Commit { commit, .. } => write!(f, "Commit({} events)", commit.event_count()),
             WriteRequest::Replay { .. } => f.write_str("Replay"),
-            WriteRequest::Statement { sql, .. } => write!(f, "Statement({sql})"),
+            WriteRequest::Statements { statements, .. } => {
+                write!(f, "Statements({:?})", statements.iter().map(|(sql, _)| *sql).collect::<Vec<_>>())
+            }
             WriteRequest::Shutdown { .. } => f.write_str("Shutdown"),
         }
     }
@@ -202,6 +204,21 @@ struct ChainTail {
 }
 
 impl Writer {
+    /// Runs `statements` in one transaction; all or nothing.
+    fn execute_all(
+        &mut self,
+        statements: Vec<(&'static str, Vec<rusqlite::types::Value>)>,
+    ) -> Result<usize, StoreError> {
+        let transaction = self.conn.transaction().map_err(sqlite)?;
+        let mut changed = 0;
+        for (sql, params) in statements {
+            let mut statement = transaction.prepare_cached(sql).map_err(sqlite)?;
+            changed += statement.execute(rusqlite::params_from_iter(params)).map_err(sqlite)?;
+        }
+        transaction.commit().map_err(sqlite)?;
+        Ok(changed)
+    }
+
     fn run(mut self, mut receiver: mpsc::Receiver<WriteRequest>) {
         let mut deferred = None;
         let mut stopped = None;
@@ -235,9 +252,8 @@ impl Writer {
                     let outcome = self.runtime.block_on(replay::rebuild(&mut self.replay, &self.reads));
                     let _ = reply.send(outcome);
                 }
-                WriteRequest::Statement { sql, params, reply } => {
-                    let outcome = self.conn.execute(sql, rusqlite::params_from_iter(params)).map_err(sqlite);
-                    let _ = reply.send(outcome);
+                WriteRequest::Statements { statements, reply } => {
+                    let _ = reply.send(self.execute_all(statements));
                 }
                 WriteRequest::Shutdown { reply } => {
                     stopped = Some(reply);

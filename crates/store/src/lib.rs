@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod chain;
 pub mod contract;
+pub mod embeddings;
 pub mod event;
 pub mod read_model;
 pub mod search_history;

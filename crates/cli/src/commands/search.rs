@@ -1,4 +1,5 @@
-//! The full-text index: where it lives, and `consailt search reindex`.
+//! The search indexes: where the full-text index lives, `consailt search reindex`, and
+//! `consailt search setup` (the embedding model).
 
 use std::io::Write;
 use std::path::Path;
@@ -6,6 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use search::FullTextIndex;
+use search::model::ModelFiles;
 use store::EventStore;
 
 use crate::Failure;
@@ -16,6 +18,18 @@ use crate::config::StorageArgs;
 pub fn open_index(data_dir: &Path) -> Result<Arc<FullTextIndex>, Failure> {
     let dir = data_dir.join("search").join("fulltext");
     Ok(Arc::new(FullTextIndex::open(&dir)?))
+}
+
+/// Fetches the embedding model into its cache directory when it is missing or damaged, and
+/// checks every file against its published checksum.
+pub async fn setup() -> Result<(), Failure> {
+    let dir = ModelFiles::default_dir();
+    let shown = dir.display().to_string();
+    tokio::task::spawn_blocking(move || ModelFiles::ensure(&dir))
+        .await
+        .map_err(|e| format!("the setup task failed: {e}"))??;
+    println!("the embedding model is in {shown}, verified");
+    Ok(())
 }
 
 /// Empties the index and indexes the whole event log again, with progress and an estimate of

@@ -5,6 +5,7 @@
 //! titles and texts with its built-in `bm25()` (Porter stemming, any query word may match).
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -19,6 +20,10 @@ use domain::item::{ItemKind, MAX_TITLE_CHARS};
 use domain::role::Role;
 use search::FullTextIndex;
 use search::eval::{Collection, EvalDoc, Measures};
+use search::hybrid::Mode;
+use search::model::ModelFiles;
+use search::semantic::{Semantic, SemanticSearch};
+use store::EventStore;
 use store_sqlite::{SqliteConfig, SqliteStore};
 
 use crate::Failure;
@@ -44,15 +49,16 @@ pub struct EvalArgs {
     /// Print the figures as one JSON object
     #[arg(long)]
     json: bool,
+    /// Measure full text only: no model, no embedding (minutes of CPU for a large collection)
+    #[arg(long)]
+    no_semantic: bool,
 }
 
 /// One mode's figures, or why it could not run.
 enum Outcome {
     Measured(Measures),
-    Unavailable(&'static str),
+    Unavailable(String),
 }
-
-const NO_EMBEDDINGS: &str = "semantic search is not built yet (no embeddings)";
 
 pub async fn run(args: EvalArgs) -> Result<(), Failure> {
     let collection = Collection::load(&args.collection, &args.qrels, args.queries.as_deref())?;
@@ -60,16 +66,11 @@ pub async fn run(args: EvalArgs) -> Result<(), Failure> {
     let scratch = tempfile::tempdir().map_err(|e| format!("cannot create a scratch directory: {e}"))?;
     let store = SqliteStore::open(SqliteConfig::new(scratch.path().join("consailt.db"))).await?;
     let index = Arc::new(FullTextIndex::open(&scratch.path().join("search").join("fulltext"))?);
-    let app = App::new(store.clone()).with_search(Arc::clone(&index));
-    let outcome = evaluate(&app, &store, &index, &collection, &docs).await;
+    let semantic = SemanticSearch::starting();
+    let app = App::new(store.clone()).with_search(Arc::clone(&index)).with_semantic(Arc::clone(&semantic));
+    let outcome = evaluate(&app, &store, &index, (&semantic, !args.no_semantic), &collection, &docs).await;
     store.close().await;
-    let (fulltext, fts5, timings) = outcome?;
-    let modes = [
-        ("fulltext", Outcome::Measured(fulltext)),
-        ("semantic", Outcome::Unavailable(NO_EMBEDDINGS)),
-        ("hybrid", Outcome::Unavailable(NO_EMBEDDINGS)),
-        ("fts5", Outcome::Measured(fts5)),
-    ];
+    let (modes, timings) = outcome?;
     if args.json {
         let mut figures = serde_json::Map::new();
         for (mode, outcome) in &modes {
@@ -87,11 +88,13 @@ pub async fn run(args: EvalArgs) -> Result<(), Failure> {
         return Ok(());
     }
     println!(
-        "{} queries over {} documents (written through the application in {:.1} s, indexed in {:.1} s)",
+        "{} queries over {} documents (written through the application in {:.1} s, indexed in {:.1} s, \
+         embedded in {:.1} s)",
         collection.queries.len(),
         docs.len(),
         timings.write_seconds,
-        timings.index_seconds
+        timings.index_seconds,
+        timings.embed_seconds,
     );
     println!("{:<10} {:>8} {:>11} {:>8}", "mode", "nDCG@10", "recall@100", "MRR");
     for (mode, outcome) in &modes {
@@ -108,15 +111,17 @@ pub async fn run(args: EvalArgs) -> Result<(), Failure> {
 struct Timings {
     write_seconds: f64,
     index_seconds: f64,
+    embed_seconds: f64,
 }
 
 async fn evaluate(
     app: &App<SqliteStore>,
     store: &SqliteStore,
     index: &Arc<FullTextIndex>,
+    (semantic, embedding): (&Arc<SemanticSearch>, bool),
     collection: &Collection,
     docs: &[EvalDoc],
-) -> Result<(Measures, Measures, Timings), Failure> {
+) -> Result<(Vec<(&'static str, Outcome)>, Timings), Failure> {
     let ctx = owner(app).await?;
     let started = Instant::now();
     let doc_of_item = write(app, &ctx, docs).await?;
@@ -124,13 +129,31 @@ async fn evaluate(
     let started = Instant::now();
     search::indexer::catch_up(store, index, |_| {}).await?;
     let index_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    match embedding {
+        false => semantic.set_off("not asked for (--no-semantic)".to_owned()),
+        true => match embed(store, docs.len()).await {
+            Ok(loaded) => semantic.set_ready(loaded),
+            Err(error) => semantic.set_off(error.message),
+        },
+    }
+    let embed_seconds = started.elapsed().as_secs_f64();
 
-    let mut fulltext = Vec::with_capacity(collection.queries.len());
-    for query in &collection.queries {
-        let input = SearchItems { text: query.text.clone(), limit: DEPTH, ..SearchItems::default() };
-        let page = app.search_items(&ctx, input).await.map_err(|e| format!("query {}: {e}", query.id))?;
-        let ranking: Vec<String> = page.hits.iter().filter_map(|hit| doc_of_item.get(&hit.id).cloned()).collect();
-        fulltext.push(Measures::of(&ranking, &collection.qrels[&query.id]));
+    let mut modes = Vec::with_capacity(4);
+    for (name, mode) in [("fulltext", Mode::Fulltext), ("semantic", Mode::Semantic), ("hybrid", Mode::Hybrid)] {
+        if let (Mode::Semantic | Mode::Hybrid, Err(why)) = (mode, semantic.get()) {
+            modes.push((name, Outcome::Unavailable(why)));
+            continue;
+        }
+        let mut measured = Vec::with_capacity(collection.queries.len());
+        for query in &collection.queries {
+            let input = SearchItems { text: query.text.clone(), mode, limit: DEPTH, ..SearchItems::default() };
+            let outcome = app.search_items(&ctx, input).await.map_err(|e| format!("query {}: {e}", query.id))?;
+            let ranking: Vec<String> =
+                outcome.page.hits.iter().filter_map(|hit| doc_of_item.get(&hit.id).cloned()).collect();
+            measured.push(Measures::of(&ranking, &collection.qrels[&query.id]));
+        }
+        modes.push((name, Outcome::Measured(Measures::mean(&measured))));
     }
 
     let baseline = Fts5::build(docs)?;
@@ -138,7 +161,35 @@ async fn evaluate(
     for query in &collection.queries {
         fts5.push(Measures::of(&baseline.search(&query.text, DEPTH)?, &collection.qrels[&query.id]));
     }
-    Ok((Measures::mean(&fulltext), Measures::mean(&fts5), Timings { write_seconds, index_seconds }))
+    modes.push(("fts5", Outcome::Measured(Measures::mean(&fts5))));
+    Ok((modes, Timings { write_seconds, index_seconds, embed_seconds }))
+}
+
+/// Loads the model (fetching it when missing) and embeds every item, with progress on the
+/// terminal.
+async fn embed(store: &SqliteStore, documents: usize) -> Result<Arc<Semantic>, Failure> {
+    let dir = ModelFiles::default_dir();
+    let files = tokio::task::spawn_blocking(move || ModelFiles::ensure(&dir))
+        .await
+        .map_err(|e| format!("the model setup failed: {e}"))??;
+    let loaded = Arc::new(Semantic::load(store, &files).await?);
+    let head = store.head_position().await?.max(1);
+    let started = Instant::now();
+    let mut stderr = std::io::stderr();
+    search::semantic::catch_up(store, &loaded, |position| {
+        let elapsed = started.elapsed().as_secs_f64();
+        let done = position as f64 / head as f64;
+        let _ = write!(
+            stderr,
+            "\rembedding {documents} documents: {:.0}%, about {:.0} s left   ",
+            done * 100.0,
+            elapsed / done - elapsed
+        );
+        let _ = stderr.flush();
+    })
+    .await?;
+    let _ = writeln!(stderr);
+    Ok(loaded)
 }
 
 /// A document as an item can hold it: a title on one line of at most [`MAX_TITLE_CHARS`]

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use clap::Args;
 use tokio::net::TcpListener;
 
+use ::search::model::ModelFiles;
+use ::search::semantic::SemanticSearch;
 use application::security::throttle::Limit;
 use application::{App, SecuritySettings};
 use server::HttpSettings;
@@ -25,6 +27,10 @@ pub struct ServeArgs {
     /// Log format [default: text]
     #[arg(long, env = "CONSAILT_LOG_FORMAT", value_enum, value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
+    /// Turn semantic search off: no model fetched, no embedding work (hybrid searches rank by
+    /// full text)
+    #[arg(long, env = "CONSAILT_NO_SEMANTIC")]
+    pub no_semantic: bool,
 }
 
 pub async fn run(args: ServeArgs, init_logging: fn(LogFormat)) -> Result<(), Failure> {
@@ -38,14 +44,34 @@ pub async fn run(args: ServeArgs, init_logging: fn(LogFormat)) -> Result<(), Fai
     tracing::info!(address = %local, database = %settings.sqlite.path.display(), "consailt listening");
     let key = signing_key::load(&settings.data_dir)?;
     let index = search::open_index(&settings.data_dir)?;
-    let (stop_indexer, indexer_stopping) = tokio::sync::watch::channel(false);
-    let indexer = tokio::spawn(::search::indexer::run(store.clone(), Arc::clone(&index), indexer_stopping));
-    let app = App::new(store.clone()).with_security(key, SecuritySettings::default()).with_search(index);
+    let (stop_background, stopping) = tokio::sync::watch::channel(false);
+    let indexer = tokio::spawn(::search::indexer::run(store.clone(), Arc::clone(&index), stopping.clone()));
+    let semantic = SemanticSearch::starting();
+    let embedder = if args.no_semantic {
+        semantic.set_off("turned off by --no-semantic".to_owned());
+        None
+    } else {
+        let model_dir = ModelFiles::default_dir();
+        Some(tokio::spawn(::search::semantic::start(store.clone(), Arc::clone(&semantic), model_dir, stopping)))
+    };
+    let app = App::new(store.clone())
+        .with_security(key, SecuritySettings::default())
+        .with_search(index)
+        .with_semantic(semantic);
     let router = server::router(app, &http_settings(&file)).map_err(Failure::from)?;
     server::serve(listener, router, shutdown_signal()).await?;
-    let _ = stop_indexer.send(true);
+    let _ = stop_background.send(true);
     if let Err(error) = indexer.await {
         tracing::error!(%error, "the search indexer did not stop cleanly");
+    }
+    if let Some(embedder) = embedder {
+        // A step embeds a page of items (seconds) and a first start may be fetching the
+        // model; neither is worth holding the shutdown for: each step saves atomically.
+        match tokio::time::timeout(std::time::Duration::from_secs(5), embedder).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(%error, "the embedder did not stop cleanly"),
+            Err(_) => tracing::warn!("the embedder was still busy; it resumes from its checkpoint at the next start"),
+        }
     }
     store.close().await;
     tracing::info!("shutdown complete");

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use application::Store;
 use application::queries::search_items::SearchItems;
 use domain::item::{ItemKind, ItemStatus};
+use search::hybrid::Mode;
 
 use crate::AppState;
 use crate::auth::{Authorized, perm};
@@ -21,14 +22,38 @@ pub const MAX_QUERY_CHARS: usize = 1_000;
 /// Hits reachable by paging: ranking deeper than this is noise.
 const MAX_OFFSET: usize = 1_000;
 
-/// How to rank. Only full text exists yet: `semantic` and `hybrid` arrive with the embeddings
-/// and are refused (422) until then.
+/// How to rank.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SearchMode {
-    /// BM25 over titles and bodies, with typo tolerance and prefix matching.
+    /// Both rankings fused (reciprocal rank fusion); full text alone while semantic search is
+    /// starting or off.
     #[default]
+    Hybrid,
+    /// BM25 over titles and bodies, with typo tolerance and prefix matching.
     Fulltext,
+    /// Nearest passages by meaning (all-MiniLM-L6-v2 embeddings); 503 while unavailable.
+    Semantic,
+}
+
+impl From<SearchMode> for Mode {
+    fn from(mode: SearchMode) -> Self {
+        match mode {
+            SearchMode::Hybrid => Mode::Hybrid,
+            SearchMode::Fulltext => Mode::Fulltext,
+            SearchMode::Semantic => Mode::Semantic,
+        }
+    }
+}
+
+impl From<Mode> for SearchMode {
+    fn from(mode: Mode) -> Self {
+        match mode {
+            Mode::Hybrid => SearchMode::Hybrid,
+            Mode::Fulltext => SearchMode::Fulltext,
+            Mode::Semantic => SearchMode::Semantic,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -61,7 +86,7 @@ pub struct SearchHit {
     /// A passage of the body as HTML with the matched words in `<b>`; empty when none matched.
     pub snippet: String,
     pub score: f32,
-    /// What matched: `fulltext` (and `semantic` once embeddings exist).
+    /// What matched: `fulltext` (the words), `semantic` (the meaning), or both.
     pub signals: Vec<String>,
     pub engagement_id: Option<String>,
     pub kind: String,
@@ -89,7 +114,10 @@ pub struct SearchResponse {
     pub data: Vec<SearchHit>,
     pub total: u64,
     pub facets: SearchFacets,
+    /// The ranking used: `fulltext` for a hybrid search while semantic search is unavailable.
     pub mode: SearchMode,
+    /// Why the ranking asked for was not used, when it was not.
+    pub degraded: Option<String>,
     pub next_cursor: Option<String>,
 }
 
@@ -103,7 +131,7 @@ fn facet_values(values: Vec<search::FacetCount>) -> Vec<FacetValue> {
     path = "/api/v1/search",
     tag = "search",
     summary = "Search the knowledge base",
-    description = "Ranked live items of the caller's organization (a guest: of its engagements) with highlighted snippets and facet counts. Only `mode=fulltext` exists yet.",
+    description = "Ranked live items of the caller's organization (a guest: of its engagements) with highlighted snippets and facet counts, ranked by words (`fulltext`), meaning (`semantic`) or both fused (`hybrid`, the default). Semantic facets count the nearest 100 items.",
     params(SearchQuery),
     responses((status = 200, description = "Hits", body = SearchResponse), (status = "default", description = "An error, in the envelope", body = crate::error::ErrorEnvelope))
 )]
@@ -119,7 +147,6 @@ pub async fn search<S: Store>(
     if text.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::field("q", format!("must be at most {MAX_QUERY_CHARS} characters")));
     }
-    let mode = query.mode.unwrap_or_default();
     let limit = limit(query.limit)? as usize;
     let offset = decode_offset(query.cursor.as_deref())?;
     if offset > MAX_OFFSET {
@@ -127,6 +154,7 @@ pub async fn search<S: Store>(
     }
     let input = SearchItems {
         text: text.to_owned(),
+        mode: query.mode.unwrap_or_default().into(),
         filters: search::Filters {
             engagement: query.engagement,
             category: query.category,
@@ -137,7 +165,8 @@ pub async fn search<S: Store>(
         limit,
         offset,
     };
-    let page = state.app.search_items(who.ctx(), input).await?;
+    let outcome = state.app.search_items(who.ctx(), input).await?;
+    let page = outcome.page;
     if offset == 0 {
         // Off the request path: a search answers from the index, it does not wait for a write.
         let (app, principal, text) = (state.app.clone(), std::sync::Arc::clone(&who.0), text.to_owned());
@@ -161,7 +190,11 @@ pub async fn search<S: Store>(
                 title_highlighted: hit.title_highlighted,
                 snippet: hit.snippet,
                 score: hit.score,
-                signals: vec!["fulltext".to_owned()],
+                signals: [(hit.signals.fulltext, "fulltext"), (hit.signals.semantic, "semantic")]
+                    .into_iter()
+                    .filter(|(matched, _)| *matched)
+                    .map(|(_, name)| name.to_owned())
+                    .collect(),
                 engagement_id: hit.engagement,
                 kind: hit.kind,
                 status: hit.status,
@@ -175,7 +208,8 @@ pub async fn search<S: Store>(
             kind: facet_values(facets.kind),
             status: facet_values(facets.status),
         },
-        mode,
+        mode: outcome.mode.into(),
+        degraded: outcome.degraded,
         next_cursor,
     }))
 }

@@ -124,6 +124,25 @@ impl Api {
         Self { router, t, index: Some(index), _stop_indexer: Some(stop) }
     }
 
+    /// A server that also searches by meaning, as `consailt serve` does: the model is loaded
+    /// (fetched first when missing) before this returns, and the embedder follows writes.
+    pub async fn searching_semantically() -> Self {
+        let mut api = Self::searching().await;
+        let status = search::semantic::SemanticSearch::starting();
+        let stopping = api._stop_indexer.as_ref().expect("a searching server").subscribe();
+        let model_dir = search::model::ModelFiles::default_dir();
+        tokio::spawn(search::semantic::start(api.t.store.clone(), std::sync::Arc::clone(&status), model_dir, stopping));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while let Err(why) = status.get() {
+            assert!(why.contains("starting") && std::time::Instant::now() < deadline, "{why}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let index = api.index.clone().expect("an index");
+        let app = api.t.app.clone().with_search(index).with_semantic(status);
+        api.router = server::router(app, &HttpSettings::default()).expect("router");
+        api
+    }
+
     pub fn call(&self, method: Method, path: &str) -> Call<'_> {
         Call { api: self, request: Request::builder().method(method).uri(path), body: Body::empty() }
     }
