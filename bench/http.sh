@@ -98,7 +98,7 @@ rate_limit_per_principal = 100000000
 TOML
     # No embedder: PocketBase computes no embeddings, and on one pinned core the embedder's
     # background work on every created item would be measured as request latency.
-    CONSAILT_LOG=warn CONSAILT_NO_SEMANTIC=1 taskset -c 0 "$CONSAILT" serve --config "$dir/consailt.toml" \
+    CONSAILT_LOG=warn CONSAILT_NO_SEMANTIC=true taskset -c 0 "$CONSAILT" serve --config "$dir/consailt.toml" \
         --data-dir "$dir/data" --listen "127.0.0.1:$port" >"$dir.log" 2>&1 &
     PIDS+=($!)
     local base=http://127.0.0.1:$port
