@@ -63,6 +63,20 @@ async fn eventually_within(
     }
 }
 
+/// A guest of `owner`'s organization, a member of engagement "Shared" but not of "Private".
+async fn guest_of_one_engagement(api: &Api, owner: &Session) -> (Session, String, String) {
+    let guest = api.member(owner, "guest").await;
+    let shared = api.create(owner, "/api/v1/engagements", json!({"name": "Shared", "client": "Acme"})).await;
+    let private = api.create(owner, "/api/v1/engagements", json!({"name": "Private", "client": "Initech"})).await;
+    api.post(&format!("/api/v1/engagements/{shared}/members"))
+        .token(&owner.access)
+        .json(json!({"user_id": guest.user_id}))
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
+    (guest, shared, private)
+}
+
 async fn item(api: &Api, who: &Session, body: Value) -> String {
     api.create(who, "/api/v1/items", body).await
 }
@@ -155,15 +169,7 @@ async fn typos_prefixes_phrases_and_filters_match() {
 async fn a_guest_finds_only_items_of_its_engagements_and_no_one_sees_another_organization() {
     let api = Api::searching().await;
     let owner = api.sign_up("owner").await;
-    let guest = api.member(&owner, "guest").await;
-    let shared = api.create(&owner, "/api/v1/engagements", json!({"name": "Shared", "client": "Acme"})).await;
-    let private = api.create(&owner, "/api/v1/engagements", json!({"name": "Private", "client": "Initech"})).await;
-    api.post(&format!("/api/v1/engagements/{shared}/members"))
-        .token(&owner.access)
-        .json(json!({"user_id": guest.user_id}))
-        .send()
-        .await
-        .expect(StatusCode::CREATED);
+    let (guest, shared, private) = guest_of_one_engagement(&api, &owner).await;
     let visible = item(&api, &owner, json!({"kind": "note", "title": "Roadmap draft", "engagement_id": shared})).await;
     item(&api, &owner, json!({"kind": "note", "title": "Roadmap secret", "engagement_id": private})).await;
     item(&api, &owner, json!({"kind": "note", "title": "Roadmap internal"})).await;
@@ -386,15 +392,7 @@ async fn items_are_found_by_meaning_and_hybrid_ranking_uses_both_signals() {
 async fn search_by_meaning_follows_edits_and_trash_and_never_shows_a_guest_more() {
     let api = Api::searching_semantically().await;
     let owner = api.sign_up("owner").await;
-    let guest = api.member(&owner, "guest").await;
-    let shared = api.create(&owner, "/api/v1/engagements", json!({"name": "Shared", "client": "Acme"})).await;
-    let private = api.create(&owner, "/api/v1/engagements", json!({"name": "Private", "client": "Initech"})).await;
-    api.post(&format!("/api/v1/engagements/{shared}/members"))
-        .token(&owner.access)
-        .json(json!({"user_id": guest.user_id}))
-        .send()
-        .await
-        .expect(StatusCode::CREATED);
+    let (guest, shared, private) = guest_of_one_engagement(&api, &owner).await;
     let body = "Interviews with the warehouse staff about picking errors and late shipments.";
     let visible = item(
         &api,
