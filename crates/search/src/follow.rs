@@ -3,10 +3,13 @@
 //! short pause that lets writes gather), at least every second for commits of other
 //! processes, and every second after a failure until one succeeds.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
-use store::EventStore;
+use domain::aggregate::Aggregate;
+use domain::item::KnowledgeItem;
+use store::{EventStore, RecordedEvent};
 use tokio::sync::watch;
 
 use crate::SearchError;
@@ -64,4 +67,21 @@ where
             }
         }
     }
+}
+
+/// The knowledge items a page of events touched, each once, with its organization. An item
+/// event without an organization is logged and skipped.
+pub(crate) fn touched_items(page: &[RecordedEvent]) -> BTreeMap<&str, String> {
+    let prefix = format!("{}-", KnowledgeItem::STREAM_CATEGORY);
+    let mut touched = BTreeMap::new();
+    for event in page {
+        let Some(id) = event.stream_id.as_str().strip_prefix(&prefix) else { continue };
+        match event.metadata().ok().and_then(|metadata| metadata.org_id) {
+            Some(org) => {
+                touched.insert(id, org);
+            }
+            None => tracing::warn!(position = event.position, "an item event without an organization; skipped"),
+        }
+    }
+    touched
 }

@@ -4,11 +4,8 @@
 //! A crash between two commits redoes at most one page; re-reading current state makes that
 //! harmless.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use domain::aggregate::Aggregate;
-use domain::item::KnowledgeItem;
 use store::{EventStore, ReadModels, RecordedEvent};
 use tokio::sync::watch;
 
@@ -69,17 +66,7 @@ async fn changes<S: ReadModels>(
     store: &S,
     page: &[RecordedEvent],
 ) -> Result<(Vec<IndexedItem>, Vec<String>), SearchError> {
-    let prefix = format!("{}-", KnowledgeItem::STREAM_CATEGORY);
-    let mut touched: BTreeMap<&str, String> = BTreeMap::new();
-    for event in page {
-        let Some(id) = event.stream_id.as_str().strip_prefix(&prefix) else { continue };
-        match event.metadata().ok().and_then(|metadata| metadata.org_id) {
-            Some(org) => {
-                touched.insert(id, org);
-            }
-            None => tracing::warn!(position = event.position, "an item event without an organization; not indexed"),
-        }
-    }
+    let touched = follow::touched_items(page);
     let mut upserts = Vec::with_capacity(touched.len());
     let mut deletes = Vec::new();
     for (id, org) in touched {

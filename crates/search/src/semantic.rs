@@ -5,12 +5,9 @@
 //! done. When the model cannot be had, semantic search is off, with the reason, and the
 //! rest of search works.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-use domain::aggregate::Aggregate;
-use domain::item::KnowledgeItem;
 use store::embeddings::{EmbeddingChange, EmbeddingStore, ItemEmbedding, PassageVector};
 use store::read_model::ItemView;
 use store::{EventStore, ReadModels};
@@ -190,14 +187,7 @@ async fn changes<S: ReadModels>(
     semantic: &Arc<Semantic>,
     page: &[store::RecordedEvent],
 ) -> Result<Vec<EmbeddingChange>, SearchError> {
-    let prefix = format!("{}-", KnowledgeItem::STREAM_CATEGORY);
-    let mut touched: BTreeMap<&str, String> = BTreeMap::new();
-    for event in page {
-        let Some(id) = event.stream_id.as_str().strip_prefix(&prefix) else { continue };
-        if let Some(org) = event.metadata().ok().and_then(|metadata| metadata.org_id) {
-            touched.insert(id, org);
-        }
-    }
+    let touched = follow::touched_items(page);
     let mut changes = Vec::new();
     let mut to_embed: Vec<(String, ItemView, String)> = Vec::new();
     for (id, org) in touched {
