@@ -1,5 +1,5 @@
 # Developer entry points. CI runs .ci/run, which calls `make test`.
-.PHONY: dev run test lint doctor bench bench-http schemathesis
+.PHONY: dev run test e2e lint doctor bench bench-http schemathesis
 
 dev: ## run the server from a debug build, data in ./data
 	cargo run --bin consailt -- serve
@@ -7,10 +7,14 @@ dev: ## run the server from a debug build, data in ./data
 run: ## run the server from a release build
 	cargo run --release --bin consailt -- serve
 
-test: ## Schemathesis against the running API, then every test of the workspace
+test: ## Schemathesis against the running API, every test of the workspace, then the browser journey
 	@command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
 	bash scripts/schemathesis
 	cargo nextest run --workspace
+	bash tests/e2e/run
+
+e2e: ## the web UI's journey in Debian's Chromium (screenshots in target/e2e/)
+	bash tests/e2e/run
 
 schemathesis: ## fuzz the API against its OpenAPI document (EXAMPLES=n per operation)
 	bash scripts/schemathesis $(EXAMPLES)

@@ -76,6 +76,11 @@ impl<S: Store> App<S> {
         self.clock.now()
     }
 
+    /// The security settings in force (token and session lifetimes, login limits).
+    pub fn security_settings(&self) -> &SecuritySettings {
+        &self.security.settings
+    }
+
     /// The underlying store, for wiring (subscriptions, health checks).
     pub fn store(&self) -> &S {
         &self.store

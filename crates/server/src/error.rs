@@ -198,8 +198,15 @@ impl From<DomainError> for ApiError {
 }
 
 /// Answers a route that does not exist.
-pub async fn unknown_route(uri: Uri) -> ApiError {
-    ApiError::not_found(format!("no route for {}", uri.path()))
+/// A browser asking for a page outside the API gets the HTML 404 page; everyone else gets the
+/// envelope.
+pub async fn unknown_route(uri: Uri, headers: axum::http::HeaderMap) -> Response {
+    let wants_page =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
+    if wants_page && !uri.path().starts_with("/api/") {
+        return crate::web::not_found_page();
+    }
+    ApiError::not_found(format!("no route for {}", uri.path())).into_response()
 }
 
 /// Answers a known route called with the wrong method.

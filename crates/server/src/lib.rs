@@ -1,6 +1,6 @@
 //! Consailt's HTTP layer (axum): the REST API under `/api/v1` with authentication, permissions,
 //! the one error envelope, request ids, rate limits, idempotent POSTs and conditional requests,
-//! plus the operator's probes (`/healthz`, `/readyz`) and graceful shutdown.
+//! plus the operator's probes (`/healthz`, `/readyz`), the web UI at `/`, and graceful shutdown.
 
 pub mod auth;
 pub mod error;
@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod request_id;
 pub mod routes;
+pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -65,6 +66,7 @@ pub struct AppState<S> {
 pub fn router<S: Store>(app: App<S>, settings: &HttpSettings) -> Result<Router, String> {
     let state = AppState { app, limits: Arc::new(limits::RateLimits::new(settings.per_ip, settings.per_principal)) };
     let mut router = routes::router(state.clone())
+        .merge(web::router(state.clone()))
         .fallback(error::unknown_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

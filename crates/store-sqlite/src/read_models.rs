@@ -510,6 +510,13 @@ impl ReadModels for SqliteStore {
         rows.iter().map(event_from_row).collect()
     }
 
+    async fn recent_org_events(&self, org: &str, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE org_id = ? ORDER BY position DESC LIMIT ?");
+        let rows =
+            sqlx::query(&sql).bind(org).bind(i64::from(limit)).fetch_all(self.reads()).await.map_err(database)?;
+        rows.iter().map(event_from_row).collect()
+    }
+
     async fn tags(&self, org: &str) -> Result<Vec<TagCount>, StoreError> {
         self.org_rows("SELECT tag, item_count FROM tags WHERE org_id = ? ORDER BY tag", org, |row| {
             Ok(TagCount { tag: get(row, "tag")?, item_count: unsigned(get(row, "item_count")?, "item_count")? })

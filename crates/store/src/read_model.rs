@@ -264,6 +264,12 @@ pub trait ReadModels: Clone + Send + Sync + 'static {
         after: u64,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<crate::RecordedEvent>, StoreError>> + Send;
+    /// The organization's `limit` most recent events, newest first: its recent activity.
+    fn recent_org_events(
+        &self,
+        org: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<crate::RecordedEvent>, StoreError>> + Send;
     fn members(&self, org: &str) -> impl Future<Output = Result<Vec<MembershipView>, StoreError>> + Send;
     fn engagement(
         &self,

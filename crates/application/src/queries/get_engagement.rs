@@ -16,3 +16,24 @@ impl<S: Store> App<S> {
         Ok(engagement)
     }
 }
+
+impl<S: Store> App<S> {
+    /// The phases the caller may move engagement `id` to now: none without the permission to
+    /// change engagements, else what the domain allows from its phase for the caller's role.
+    pub async fn engagement_transitions(
+        &self,
+        ctx: &TenantContext,
+        id: &str,
+    ) -> Result<Vec<domain::engagement::EngagementPhase>, AppError> {
+        self.get_engagement(ctx, id).await?;
+        if !crate::security::permissions::Permission::WriteEngagements.granted_to(ctx.role) {
+            return Ok(Vec::new());
+        }
+        let engagement = self.load_in::<domain::engagement::Engagement>(&ctx.org, id, "engagement").await?;
+        Ok(engagement
+            .state
+            .phase
+            .map(|from| domain::engagement::allowed_transitions(from, engagement.state.held_from, ctx.role))
+            .unwrap_or_default())
+    }
+}

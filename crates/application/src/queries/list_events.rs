@@ -39,4 +39,10 @@ impl<S: Store> App<S> {
         let events = self.store.org_events(ctx.org.as_str(), after, limit.clamp(1, MAX_EVENTS_PAGE)).await?;
         Ok(events.into_iter().map(AuditEntry::from_event).collect())
     }
+
+    /// The organization's `limit` most recent events, newest first (a dashboard's activity).
+    pub async fn recent_events(&self, ctx: &TenantContext, limit: u32) -> Result<Vec<AuditEntry>, AppError> {
+        let events = self.store.recent_org_events(ctx.org.as_str(), limit.clamp(1, MAX_EVENTS_PAGE)).await?;
+        Ok(events.into_iter().map(AuditEntry::from_event).collect())
+    }
 }

@@ -1,0 +1,103 @@
+// Consailt's progressive enhancements. Every page works without this file; with it the
+// header's search box shows results as you type, and the editor previews Markdown live.
+"use strict";
+
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
+}
+
+function debounce(fn, ms) {
+  let timer;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
+// Search as you type: a listbox under the header's box, navigable with the arrow keys.
+function searchBox() {
+  const input = document.getElementById("site-search");
+  const list = document.getElementById("search-suggestions");
+  if (!input || !list) return;
+  let controller = null;
+  let active = -1;
+  const options = () => Array.from(list.querySelectorAll('[role="option"]'));
+  const close = () => {
+    list.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+    active = -1;
+  };
+  const select = (index) => {
+    const all = options();
+    all.forEach((el, i) => el.setAttribute("aria-selected", i === index ? "true" : "false"));
+    active = index;
+    if (all[index]) {
+      input.setAttribute("aria-activedescendant", all[index].id);
+      all[index].scrollIntoView({ block: "nearest" });
+    }
+  };
+  const fetchSuggestions = debounce(async () => {
+    const q = input.value.trim();
+    if (!q) return close();
+    if (controller) controller.abort();
+    controller = new AbortController();
+    try {
+      const response = await fetch("/search/suggest?q=" + encodeURIComponent(q), {
+        signal: controller.signal,
+        headers: { Accept: "text/html" },
+      });
+      if (!response.ok) return close();
+      list.innerHTML = await response.text();
+      list.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+      active = -1;
+    } catch (error) {
+      if (error.name !== "AbortError") close();
+    }
+  }, 180);
+  input.addEventListener("input", fetchSuggestions);
+  input.addEventListener("keydown", (event) => {
+    const all = options();
+    if (event.key === "ArrowDown" && all.length) {
+      event.preventDefault();
+      select((active + 1) % all.length);
+    } else if (event.key === "ArrowUp" && all.length) {
+      event.preventDefault();
+      select((active - 1 + all.length) % all.length);
+    } else if (event.key === "Enter" && active >= 0 && all[active]) {
+      event.preventDefault();
+      window.location.href = all[active].href;
+    } else if (event.key === "Escape") {
+      close();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    if (!list.contains(event.target) && event.target !== input) close();
+  });
+}
+
+// The editor's live preview: the server renders (and sanitizes) the Markdown.
+function livePreview() {
+  const textarea = document.querySelector("textarea[data-preview]");
+  if (!textarea) return;
+  const pane = document.getElementById(textarea.dataset.preview);
+  if (!pane) return;
+  const render = debounce(async () => {
+    const body = new URLSearchParams({ csrf: csrfToken(), body: textarea.value });
+    try {
+      const response = await fetch("/preview", { method: "POST", body });
+      if (response.ok) pane.innerHTML = await response.text();
+    } catch (_) {
+      // The preview is a convenience; saving still works.
+    }
+  }, 250);
+  textarea.addEventListener("input", render);
+  render();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  searchBox();
+  livePreview();
+});

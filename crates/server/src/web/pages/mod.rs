@@ -1,0 +1,21 @@
+//! The pages, one module per area of the product.
+
+pub mod auth;
+pub mod dashboard;
+pub mod engagements;
+pub mod items;
+pub mod search;
+
+use serde::de::DeserializeOwned;
+
+use super::WebError;
+
+/// A form body (the CSRF middleware has checked its token and bounded its size).
+pub fn form<T: DeserializeOwned>(body: &[u8]) -> Result<T, WebError> {
+    serde_urlencoded::from_bytes(body).map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}.")))
+}
+
+/// A form field that is absent when left blank.
+pub fn filled(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}

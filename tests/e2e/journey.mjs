@@ -1,0 +1,210 @@
+// The web UI's journey test, in a real Chromium (Debian's, driven by playwright-core):
+// sign up, create an engagement, create an item from a template, publish it, find it in the
+// list and through the search box, edit it and restore the first version, and check that a
+// user of another organization gets the 404 page for its URL. Screenshots of the main pages go
+// to target/e2e/; axe-core checks them (light and dark) for serious or critical violations.
+//
+// Usage: node journey.mjs BASE_URL   (tests/e2e/run starts a server and calls this)
+import { chromium } from "playwright-core";
+import { readFileSync, mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import assert from "node:assert/strict";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const base = process.argv[2];
+assert.ok(base, "usage: node journey.mjs BASE_URL");
+const shots = join(here, "..", "..", "target", "e2e");
+mkdirSync(shots, { recursive: true });
+const axeSource = readFileSync(join(here, "node_modules", "axe-core", "axe.min.js"), "utf8");
+const PASSWORD = "plum-orchard-47-velvet-kayak";
+const unique = Date.now().toString(36);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-dev-shm-usage"],
+});
+const violations = [];
+let step = "start";
+
+// axe is injected as a script, so the context bypasses the pages' CSP (the app itself never
+// needs that: its pages load only /assets/).
+async function newPage(colorScheme = "light") {
+  const context = await browser.newContext({ bypassCSP: true, colorScheme, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.on("pageerror", (error) => violations.push(`${step}: script error ${error.message}`));
+  return page;
+}
+
+async function check(page, name) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { resultTypes: ["violations"] }),
+  );
+  for (const v of result.violations) {
+    if (v.impact === "serious" || v.impact === "critical") {
+      violations.push(`${name}: [${v.impact}] ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+    }
+  }
+}
+
+async function signUp(page, name) {
+  const email = `${name}.${unique}@example.com`;
+  await page.goto(`${base}/signup`);
+  await page.getByLabel("Your name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByLabel("Organization").fill(`${name} Consulting`);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.waitForURL(`${base}/`);
+  return email;
+}
+
+try {
+  const page = await newPage();
+
+  step = "public pages";
+  await page.goto(`${base}/login`);
+  await check(page, "login");
+  await page.goto(`${base}/signup`);
+  await check(page, "signup");
+  // Validation errors are shown next to the field, with the entered values kept.
+  await page.getByLabel("Your name").fill("Ada");
+  await page.getByLabel("Email").fill(`ada.${unique}@example.com`);
+  await page.getByLabel("Password").fill("short");
+  await page.getByRole("button", { name: "Create account" }).click();
+  assert.match(await page.locator("#password-error").innerText(), /at least 12 characters/);
+  assert.equal(await page.getByLabel("Email").inputValue(), `ada.${unique}@example.com`);
+  await check(page, "signup-errors");
+
+  step = "sign up";
+  const email = await signUp(page, "Ada");
+  await check(page, "dashboard");
+
+  step = "engagement";
+  await page.getByRole("link", { name: "Engagements" }).click();
+  await page.getByRole("link", { name: "New engagement" }).click();
+  await page.getByLabel("Name").fill("Pricing review");
+  await page.getByLabel("Client").fill("Acme Corp");
+  await page.getByRole("button", { name: "Create engagement" }).click();
+  await page.waitForURL(/\/engagements\/eng_/);
+  await page.getByRole("button", { name: "Move to Proposal" }).click();
+  await page.getByRole("button", { name: "Move to Active" }).waitFor();
+  const engagementUrl = page.url();
+  await check(page, "engagement");
+  await page.goto(`${base}/engagements`);
+  await check(page, "engagements");
+
+  step = "template";
+  // The UI has no template editor yet: the template comes through the REST API, signed in
+  // with the same account.
+  const login = await page.request.post(`${base}/api/v1/auth/login`, { data: { email, password: PASSWORD } });
+  assert.equal(login.status(), 200);
+  const { access_token } = await login.json();
+  const created = await page.request.post(`${base}/api/v1/templates`, {
+    headers: { authorization: `Bearer ${access_token}` },
+    data: { name: "Meeting summary", body: "# Meeting with {{client}}\n\nWe agreed on **{{decision}}**.", default_kind: "meeting_notes" },
+  });
+  assert.equal(created.status(), 201, await created.text());
+
+  step = "item from template";
+  await page.goto(engagementUrl);
+  await page.getByRole("link", { name: "New item" }).click();
+  await check(page, "editor");
+  await page.getByRole("link", { name: "Meeting summary" }).click();
+  await page.getByLabel("Title").fill("Kick-off with Acme");
+  await page.getByLabel("client").fill("Acme Corp");
+  await page.getByLabel("decision").fill("a zeppelin pricing pilot");
+  await check(page, "template-form");
+  await page.getByRole("button", { name: "Create draft" }).click();
+  await page.waitForURL(/\/items\/itm_/);
+  const itemUrl = page.url();
+  assert.match(await page.locator(".prose").innerText(), /We agreed on a zeppelin pricing pilot/);
+
+  step = "publish";
+  await page.getByRole("button", { name: "Submit for review" }).click();
+  await page.getByRole("button", { name: "Publish" }).click();
+  await page.waitForSelector("#item-status:has-text('Published')");
+  await check(page, "item");
+
+  step = "list";
+  await page.getByRole("link", { name: "Knowledge" }).click();
+  await page.getByLabel("Status").selectOption("published");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await page.getByRole("link", { name: "Kick-off with Acme" }).waitFor();
+  await check(page, "items");
+
+  step = "search box";
+  const box = page.getByRole("combobox", { name: "Search knowledge" });
+  await box.pressSequentially("zeppel", { delay: 40 });
+  const suggestion = page.getByRole("option", { name: /Kick-off with Acme/ });
+  await suggestion.waitFor({ timeout: 10000 });
+  await page.screenshot({ path: join(shots, "search-as-you-type.png") });
+  await box.press("Enter");
+  await page.waitForURL(/\/search\?q=zeppel/);
+  await page.getByRole("link", { name: "Kick-off with Acme" }).waitFor();
+  await check(page, "search");
+  await page.getByRole("link", { name: "Kick-off with Acme" }).click();
+  await page.waitForURL(itemUrl);
+
+  step = "edit";
+  await page.getByRole("link", { name: "Edit" }).click();
+  const body = page.getByLabel("Content (Markdown)");
+  await body.fill("# Meeting with Acme Corp\n\nThe pilot is **cancelled**.");
+  await page.locator("#preview strong", { hasText: "cancelled" }).waitFor();
+  await check(page, "editor-live-preview");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.waitForURL(itemUrl);
+  assert.match(await page.locator(".prose").innerText(), /The pilot is cancelled/);
+
+  step = "restore first version";
+  await page.getByRole("link", { name: "History" }).click();
+  await page.locator("pre.diff .added", { hasText: "cancelled" }).waitFor();
+  await check(page, "history");
+  await page.getByRole("button", { name: "Restore version 1" }).click();
+  await page.waitForURL(itemUrl);
+  assert.match(await page.locator(".prose").innerText(), /We agreed on a zeppelin pricing pilot/);
+
+  step = "dark mode";
+  const dark = await newPage("dark");
+  await dark.context().addCookies(await page.context().cookies());
+  for (const [path, name] of [["/", "dashboard-dark"], [new URL(itemUrl).pathname, "item-dark"]]) {
+    await dark.goto(`${base}${path}`);
+    await check(dark, name);
+  }
+
+  step = "phone";
+  const phone = await newPage();
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await phone.context().addCookies(await page.context().cookies());
+  await phone.goto(`${base}/items`);
+  await check(phone, "items-phone");
+
+  step = "another organization";
+  const stranger = await newPage();
+  await signUp(stranger, "Mallory");
+  const response = await stranger.goto(itemUrl);
+  assert.equal(response.status(), 404);
+  assert.match(await stranger.locator("h1").innerText(), /Not found/);
+  assert.doesNotMatch(await stranger.content(), /zeppelin/);
+  await check(stranger, "not-found");
+
+  step = "keyboard";
+  // The skip link is the first stop of the keyboard, and it is visible when focused.
+  await page.goto(`${base}/`);
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.className), "skip");
+} catch (error) {
+  console.error(`journey failed at step "${step}"`);
+  throw error;
+} finally {
+  await browser.close();
+}
+
+if (violations.length) {
+  console.error("accessibility or script problems:\n" + violations.join("\n"));
+  process.exit(1);
+}
+console.log(`journey passed; screenshots in ${shots}`);
