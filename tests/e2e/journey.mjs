@@ -167,6 +167,23 @@ try {
   await page.waitForURL(itemUrl);
   assert.match(await page.locator(".prose").innerText(), /We agreed on a zeppelin pricing pilot/);
 
+  step = "categories";
+  await page.getByRole("link", { name: "Categories" }).click();
+  await page.getByLabel("New category").fill("Pricing");
+  await page.getByRole("button", { name: "Add category" }).click();
+  await page.getByRole("link", { name: "Pricing" }).waitFor();
+  await check(page, "categories");
+
+  step = "administration";
+  await page.getByRole("link", { name: "Admin" }).click();
+  await page.getByLabel("New key name").fill("Reporting export");
+  await page.getByRole("button", { name: "Create key" }).click();
+  assert.match(await page.locator("#new-secret").inputValue(), /^\S{40,}$/);
+  await check(page, "admin");
+  await page.getByRole("link", { name: "Audit trail" }).click();
+  await page.getByRole("cell", { name: "item.version_restored" }).waitFor();
+  await check(page, "audit");
+
   step = "dark mode";
   const dark = await newPage("dark");
   await dark.context().addCookies(await page.context().cookies());

@@ -374,3 +374,113 @@ fn tess(access: &str) -> common::Session {
         email: String::new(),
     }
 }
+
+#[tokio::test]
+async fn administrators_manage_members_keys_and_sessions() {
+    let api = Api::new().await;
+    let mut owner = Browser::new(&api);
+    let owner_email = owner.sign_up("ola").await;
+    let colleague = api.sign_up("cato").await;
+
+    let unknown = owner.post("/admin/members", &[("email", "nobody@example.com"), ("role", "consultant")]).await;
+    let html = text(&unknown.expect(StatusCode::UNPROCESSABLE_ENTITY));
+    assert!(html.contains("id=\"email-error\"") && html.contains("value=\"nobody@example.com\""), "{html}");
+    owner
+        .post("/admin/members", &[("email", &colleague.email), ("role", "consultant")])
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    owner
+        .post(&format!("/admin/members/{}/role", colleague.user_id), &[("role", "admin")])
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    let owner_session = api.log_in(&owner_email, None).await;
+    let members = api.get("/api/v1/members").token(&owner_session.access).send().await.expect(StatusCode::OK);
+    assert!(members.body.to_string().contains("\"role\":\"admin\""), "{}", members.body);
+
+    let created = owner.post("/admin/api-keys", &[("name", "CI export"), ("role", "viewer")]).await;
+    let page = text(&created.expect(StatusCode::CREATED));
+    let secret = page
+        .split("id=\"new-secret\" type=\"text\" readonly value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the secret, once");
+    api.get("/api/v1/items").token(secret).send().await.expect(StatusCode::OK);
+    let again = text(&owner.get("/admin").await.expect(StatusCode::OK));
+    assert!(again.contains("CI export") && !again.contains(secret), "the secret is shown once only");
+    let key_id =
+        again.split("/admin/api-keys/").nth(1).and_then(|s| s.split('/').next()).expect("a key to revoke").to_owned();
+    owner.post(&format!("/admin/api-keys/{key_id}/revoke"), &[]).await.expect(StatusCode::SEE_OTHER);
+    api.get("/api/v1/items").token(secret).send().await.expect(StatusCode::UNAUTHORIZED);
+
+    // An admin may not touch an owner; the owner's other session can be signed out from here.
+    let mut admin = Browser::new(&api);
+    admin.get("/login").await;
+    admin.post("/login", &[("email", &colleague.email), ("password", PASSWORD)]).await.expect(StatusCode::SEE_OTHER);
+    admin
+        .post("/switch-organization", &[("organization_id", &owner_session.org_id)])
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    let owner_id = owner_session.user_id.clone();
+    admin.post(&format!("/admin/members/{owner_id}/remove"), &[]).await.expect(StatusCode::FORBIDDEN);
+    admin.post(&format!("/admin/members/{owner_id}/role"), &[("role", "viewer")]).await.expect(StatusCode::FORBIDDEN);
+
+    let sessions = text(&owner.get("/admin").await);
+    assert!(sessions.contains("(this browser)"), "{sessions}");
+    let ids: Vec<&str> = sessions.split("/admin/sessions/").skip(1).filter_map(|s| s.split('/').next()).collect();
+    assert_eq!(ids.len(), 2, "the browser's session and the API login: {sessions}");
+    for id in ids {
+        owner.post(&format!("/admin/sessions/{id}/revoke"), &[]).await;
+    }
+    api.get("/api/v1/me").token(&owner_session.access).send().await.expect(StatusCode::UNAUTHORIZED);
+    owner.get("/admin").await.expect(StatusCode::SEE_OTHER);
+
+    let audit = text(&admin.get("/admin/audit").await.expect(StatusCode::OK));
+    assert!(audit.contains("organization.member_role_changed"), "{audit}");
+}
+
+#[tokio::test]
+async fn the_category_tree_is_created_renamed_moved_and_deleted() {
+    let api = Api::new().await;
+    let mut browser = Browser::new(&api);
+    browser.sign_up("cora").await;
+    browser.post("/categories", &[("name", "Strategy")]).await.expect(StatusCode::SEE_OTHER);
+    browser.post("/categories", &[("name", "Pricing")]).await.expect(StatusCode::SEE_OTHER);
+    let page = text(&browser.get("/categories").await.expect(StatusCode::OK));
+    let id_of = |page: &str, name: &str| {
+        page.split("/items?category=")
+            .skip(1)
+            .find(|s| s.split('<').next().is_some_and(|a| a.ends_with(&format!("\">{name}"))))
+            .and_then(|s| s.split('"').next())
+            .expect("a category link")
+            .to_owned()
+    };
+    let (strategy, pricing) = (id_of(&page, "Strategy"), id_of(&page, "Pricing"));
+    let version =
+        page.split("name=\"version\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("a version").to_owned();
+    browser
+        .post(
+            &format!("/categories/{pricing}"),
+            &[("name", "Pricing models"), ("parent", &strategy), ("version", &version)],
+        )
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    let page = text(&browser.get("/categories").await);
+    assert!(page.contains("class=\"depth-1\"") && page.contains(">Pricing models<"), "{page}");
+    let stale = browser
+        .post(&format!("/categories/{pricing}"), &[("name", "Stale"), ("parent", ""), ("version", &version)])
+        .await;
+    assert!(text(&stale.expect(StatusCode::UNPROCESSABLE_ENTITY)).contains("changed this in the meantime"));
+    browser.post("/categories", &[("name", " ")]).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
+
+    let reply = browser.post("/items", &[("title", "Value pricing"), ("kind", "note"), ("category", &pricing)]).await;
+    let item = id_in(&reply.expect(StatusCode::SEE_OTHER));
+    let page = text(&browser.get("/categories").await);
+    let version =
+        page.split("name=\"version\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("a version").to_owned();
+    browser
+        .post(&format!("/categories/{pricing}/delete"), &[("reassign_to", &strategy), ("version", &version)])
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    let page = text(&browser.get(&format!("/items/{item}")).await);
+    assert!(page.contains("Strategy") && !page.contains("Pricing models"), "{page}");
+}

@@ -90,7 +90,8 @@ pub async fn add<S: Store>(
 }
 
 /// Only an owner may make or unmake owners.
-fn guard_owner_grant(actor: Role, role: Role) -> Result<(), ApiError> {
+/// Only an owner may grant the owner role, or change or remove an owner (the web UI applies it too).
+pub(crate) fn guard_owner_grant(actor: Role, role: Role) -> Result<(), ApiError> {
     if role == Role::Owner && actor != Role::Owner {
         return Err(ApiError::new(crate::error::ErrorCode::Forbidden, "only an owner may grant the owner role"));
     }

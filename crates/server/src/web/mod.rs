@@ -57,6 +57,17 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/preview", post(pages::items::preview))
         .route("/search", get(pages::search::results::<S>))
         .route("/search/suggest", get(pages::search::suggest::<S>))
+        .route("/categories", get(pages::categories::show::<S>).post(pages::categories::create::<S>))
+        .route("/categories/{id}", post(pages::categories::update::<S>))
+        .route("/categories/{id}/delete", post(pages::categories::delete::<S>))
+        .route("/admin", get(pages::admin::show::<S>))
+        .route("/admin/members", post(pages::admin::add_member::<S>))
+        .route("/admin/members/{user_id}/role", post(pages::admin::change_role::<S>))
+        .route("/admin/members/{user_id}/remove", post(pages::admin::remove_member::<S>))
+        .route("/admin/api-keys", post(pages::admin::create_key::<S>))
+        .route("/admin/api-keys/{id}/revoke", post(pages::admin::revoke_key::<S>))
+        .route("/admin/sessions/{id}/revoke", post(pages::admin::revoke_session::<S>))
+        .route("/admin/audit", get(pages::admin::audit::<S>))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), session::require::<S>));
     public
         .merge(protected)

@@ -63,17 +63,7 @@ fn status_options() -> Options {
 /// The category tree, flattened in order, each name indented by its depth.
 async fn category_options<S: Store>(state: &AppState<S>, ctx: &TenantContext) -> Result<Options, WebError> {
     let (_, categories) = state.app.category_tree(ctx).await?;
-    let mut options = Vec::with_capacity(categories.len());
-    fn walk(parent: Option<&str>, depth: usize, all: &[store::read_model::CategoryView], out: &mut Options) {
-        let mut children: Vec<_> = all.iter().filter(|c| c.parent_id.as_deref() == parent).collect();
-        children.sort_by_key(|c| c.name.to_lowercase());
-        for child in children {
-            out.push((child.id.clone(), format!("{}{}", "\u{2003}".repeat(depth), child.name)));
-            walk(Some(&child.id), depth + 1, all, out);
-        }
-    }
-    walk(None, 0, &categories, &mut options);
-    Ok(options)
+    Ok(super::categories::choices(&categories))
 }
 
 async fn engagement_options<S: Store>(state: &AppState<S>, ctx: &TenantContext) -> Result<Options, WebError> {

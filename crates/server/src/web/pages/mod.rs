@@ -1,6 +1,8 @@
 //! The pages, one module per area of the product.
 
+pub mod admin;
 pub mod auth;
+pub mod categories;
 pub mod dashboard;
 pub mod engagements;
 pub mod items;
