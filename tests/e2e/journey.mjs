@@ -80,7 +80,7 @@ try {
   await check(page, "signup-errors");
 
   step = "sign up";
-  const email = await signUp(page, "Ada");
+  await signUp(page, "Ada");
   await check(page, "dashboard");
 
   step = "engagement";
@@ -98,16 +98,16 @@ try {
   await check(page, "engagements");
 
   step = "template";
-  // The UI has no template editor yet: the template comes through the REST API, signed in
-  // with the same account.
-  const login = await page.request.post(`${base}/api/v1/auth/login`, { data: { email, password: PASSWORD } });
-  assert.equal(login.status(), 200);
-  const { access_token } = await login.json();
-  const created = await page.request.post(`${base}/api/v1/templates`, {
-    headers: { authorization: `Bearer ${access_token}` },
-    data: { name: "Meeting summary", body: "# Meeting with {{client}}\n\nWe agreed on **{{decision}}**.", default_kind: "meeting_notes" },
-  });
-  assert.equal(created.status(), 201, await created.text());
+  await page.getByRole("link", { name: "Templates" }).click();
+  await page.getByRole("link", { name: "New template" }).click();
+  await page.getByLabel("Name").fill("Meeting summary");
+  await page.getByLabel("Items it makes").selectOption("meeting_notes");
+  await page.getByLabel("Body (Markdown)").fill("# Meeting with {{client}}\n\nWe agreed on **{{decision}}**.");
+  await page.locator("#preview h1", { hasText: "Meeting with" }).waitFor();
+  await check(page, "template-editor");
+  await page.getByRole("button", { name: "Create template" }).click();
+  await page.getByRole("link", { name: "Meeting summary" }).waitFor();
+  await check(page, "templates");
 
   step = "item from template";
   await page.goto(engagementUrl);

@@ -484,3 +484,46 @@ async fn the_category_tree_is_created_renamed_moved_and_deleted() {
     let page = text(&browser.get(&format!("/items/{item}")).await);
     assert!(page.contains("Strategy") && !page.contains("Pricing models"), "{page}");
 }
+
+#[tokio::test]
+async fn templates_are_written_in_the_ui_with_errors_next_to_the_body() {
+    let api = Api::new().await;
+    let mut browser = Browser::new(&api);
+    browser.sign_up("tom").await;
+    let bad = browser.post("/templates", &[("name", "Brief"), ("kind", "document"), ("body", "Dear {{client")]).await;
+    let html = text(&bad.expect(StatusCode::UNPROCESSABLE_ENTITY));
+    assert!(html.contains("id=\"body-error\"") && html.contains("Dear {{client"), "{html}");
+    browser
+        .post("/templates", &[("name", "Brief"), ("kind", "document"), ("body", "Dear {{client}}"), ("tags", "brief")])
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    let list = text(&browser.get("/templates").await.expect(StatusCode::OK));
+    assert!(list.contains(">Brief<") && list.contains("client"), "{list}");
+    let id = list
+        .split("href=\"/templates/tpl_")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .map(|s| format!("tpl_{s}"))
+        .expect("a template");
+    let form = text(&browser.get(&format!("/templates/{id}")).await.expect(StatusCode::OK));
+    let version =
+        form.split("name=\"version\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("a version").to_owned();
+    browser
+        .post(
+            &format!("/templates/{id}"),
+            &[("name", "Letter"), ("kind", "document"), ("body", "Dear {{name}}"), ("version", &version)],
+        )
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    let stale = browser
+        .post(
+            &format!("/templates/{id}"),
+            &[("name", "Old"), ("kind", "document"), ("body", "x"), ("version", &version)],
+        )
+        .await;
+    assert!(text(&stale.expect(StatusCode::UNPROCESSABLE_ENTITY)).contains("changed this in the meantime"));
+    let form = text(&browser.get(&format!("/items/new?template={id}")).await.expect(StatusCode::OK));
+    assert!(form.contains("name=\"value.name\"") && !form.contains("value.client"), "{form}");
+    browser.post(&format!("/templates/{id}/delete"), &[]).await.expect(StatusCode::SEE_OTHER);
+    browser.get(&format!("/templates/{id}")).await.expect(StatusCode::NOT_FOUND);
+}

@@ -52,7 +52,7 @@ impl From<ItemSummary> for ItemRow {
 /// Choices for a `<select>`: (value, label).
 type Options = Vec<(String, String)>;
 
-fn kind_options() -> Options {
+pub(super) fn kind_options() -> Options {
     ItemKind::ALL.iter().map(|k| (k.as_str().to_owned(), label(k.as_str()))).collect()
 }
 
@@ -302,7 +302,7 @@ async fn editor<S: Store>(
     ))
 }
 
-fn tags_of(text: &str) -> Vec<String> {
+pub(super) fn tags_of(text: &str) -> Vec<String> {
     text.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect()
 }
 

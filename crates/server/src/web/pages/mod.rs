@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod engagements;
 pub mod items;
 pub mod search;
+pub mod templates;
 
 use serde::de::DeserializeOwned;
 
