@@ -198,6 +198,21 @@ async fn a_consultant_writes_publishes_edits_and_restores_an_item() {
         .expect(StatusCode::SEE_OTHER);
     let page = text(&browser.get(&format!("/engagements/{engagement}")).await);
     assert!(page.contains("Move to Active") && page.contains(">Proposal<"), "{page}");
+    // The creator is on the engagement; taking them off and putting them back goes through the page.
+    let remove =
+        page.split("/members/").nth(1).and_then(|s| s.split('/').next()).expect("a member to remove").to_owned();
+    browser
+        .post(&format!("/engagements/{engagement}/members/{remove}/remove"), &[])
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    let page = text(&browser.get(&format!("/engagements/{engagement}")).await);
+    assert!(page.contains("No members assigned") && page.contains(&format!("<option value=\"{remove}\">")), "{page}");
+    browser
+        .post(&format!("/engagements/{engagement}/members"), &[("user_id", &remove)])
+        .await
+        .expect(StatusCode::SEE_OTHER);
+    let page = text(&browser.get(&format!("/engagements/{engagement}")).await);
+    assert!(page.contains(&format!("/members/{remove}/remove")), "{page}");
 
     let body = "# Findings\n\nMargins **grew**.\n\n<script>alert(1)</script>";
     let reply = browser

@@ -44,6 +44,8 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/engagements/new", get(pages::engagements::new_form))
         .route("/engagements/{id}", get(pages::engagements::show::<S>))
         .route("/engagements/{id}/transitions", post(pages::engagements::transition::<S>))
+        .route("/engagements/{id}/members", post(pages::engagements::add_member::<S>))
+        .route("/engagements/{id}/members/{user_id}/remove", post(pages::engagements::remove_member::<S>))
         .route("/items", get(pages::items::list::<S>).post(pages::items::create::<S>))
         .route("/items/new", get(pages::items::new_form::<S>))
         .route("/items/{id}", get(pages::items::show::<S>).post(pages::items::update::<S>))

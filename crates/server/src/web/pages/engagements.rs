@@ -164,7 +164,11 @@ struct ShowPage {
     nda_required: bool,
     phase: String,
     transitions: Vec<(String, String)>,
-    members: Vec<String>,
+    /// (user id, name).
+    members: Vec<(String, String)>,
+    /// Members of the organization who are not on the engagement: (user id, name and role).
+    candidates: Vec<(String, String)>,
+    can_write: bool,
     items: Vec<ItemRow>,
     items_total: u64,
     can_write_items: bool,
@@ -186,22 +190,25 @@ pub async fn show<S: Store>(
         .into_iter()
         .map(|p| (p.as_str().to_owned(), label(p.as_str())))
         .collect();
-    let members = if page.can(Permission::ReadMembers) {
-        let users = state.app.list_members_with_users(ctx).await?;
-        engagement
-            .members
+    let users =
+        if page.can(Permission::ReadMembers) { state.app.list_members_with_users(ctx).await? } else { Vec::new() };
+    let name_of = |id: &str| {
+        users
             .iter()
-            .map(|member| {
-                users
-                    .iter()
-                    .find(|(m, _)| &m.user_id == member)
-                    .and_then(|(_, user)| user.as_ref().map(|u| u.display_name.clone()))
-                    .unwrap_or_else(|| member.clone())
-            })
-            .collect()
-    } else {
-        engagement.members.clone()
+            .find(|(m, _)| m.user_id == id)
+            .and_then(|(_, user)| user.as_ref().map(|u| u.display_name.clone()))
+            .unwrap_or_else(|| id.to_owned())
     };
+    let members = engagement.members.iter().map(|id| (id.clone(), name_of(id))).collect();
+    let can_write = page.can(Permission::WriteEngagements);
+    let candidates = users
+        .iter()
+        .filter(|(m, _)| can_write && !engagement.members.contains(&m.user_id))
+        .map(|(m, user)| {
+            let name = user.as_ref().map_or(m.user_id.as_str(), |u| u.display_name.as_str());
+            (m.user_id.clone(), format!("{name} ({})", m.role))
+        })
+        .collect();
     let (items, items_total) = if page.can(Permission::ReadItems) {
         let filter = ItemFilter { engagement: Some(id.clone()), ..ItemFilter::default() };
         let found = state.app.list_items(ctx, filter, &page_request(Some(50), None, None)?).await?;
@@ -219,6 +226,8 @@ pub async fn show<S: Store>(
         nda_required: engagement.nda_required,
         transitions,
         members,
+        candidates,
+        can_write,
         items,
         items_total,
         can_write_items: page.can(Permission::WriteItems),
@@ -241,5 +250,38 @@ pub async fn transition<S: Store>(
     let input: TransitionForm = form(&body)?;
     state.app.get_engagement(page.ctx(), &id).await?;
     state.app.transition_engagement(page.ctx(), &id, input.to).await?;
+    Ok(see_other(&format!("/engagements/{id}")))
+}
+
+#[derive(Debug, Deserialize)]
+struct MemberForm {
+    user_id: String,
+}
+
+/// `POST /engagements/{id}/members`: puts a member of the organization on the engagement (a
+/// guest then sees it and its items).
+pub async fn add_member<S: Store>(
+    State(state): State<AppState<S>>,
+    page: Page,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    page.require(Permission::WriteEngagements)?;
+    let input: MemberForm = form(&body)?;
+    state.app.get_engagement(page.ctx(), &id).await?;
+    state.app.member_role(page.ctx(), &input.user_id).await?;
+    state.app.add_engagement_member(page.ctx(), &id, &input.user_id).await?;
+    Ok(see_other(&format!("/engagements/{id}")))
+}
+
+/// `POST /engagements/{id}/members/{user_id}/remove`.
+pub async fn remove_member<S: Store>(
+    State(state): State<AppState<S>>,
+    page: Page,
+    Path((id, user_id)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    page.require(Permission::WriteEngagements)?;
+    state.app.get_engagement(page.ctx(), &id).await?;
+    state.app.remove_engagement_member(page.ctx(), &id, &user_id).await?;
     Ok(see_other(&format!("/engagements/{id}")))
 }
