@@ -303,17 +303,7 @@ pub async fn audit<S: Store>(
     page.require(Permission::ReadAuditTrail)?;
     let ctx = page.ctx();
     let entries = state.app.list_events(ctx, query.after.unwrap_or(0), AUDIT_PAGE).await?;
-    let names: std::collections::HashMap<String, String> = if page.can(Permission::ReadMembers) {
-        state
-            .app
-            .list_members_with_users(ctx)
-            .await?
-            .into_iter()
-            .filter_map(|(m, u)| Some((m.user_id, u?.display_name)))
-            .collect()
-    } else {
-        std::collections::HashMap::new()
-    };
+    let names = super::member_names(&state, &page).await?;
     let next = (entries.len() == AUDIT_PAGE as usize).then(|| entries.last().map(|e| e.position)).flatten();
     Ok(render(&AuditPage {
         chrome: Some(page.chrome("admin")),

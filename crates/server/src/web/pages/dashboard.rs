@@ -73,17 +73,7 @@ pub async fn show<S: Store>(State(state): State<AppState<S>>, page: Page) -> Res
         }
     }
     let activity = if page.can(Permission::ReadAuditTrail) {
-        let names: std::collections::HashMap<String, String> = if page.can(Permission::ReadMembers) {
-            state
-                .app
-                .list_members_with_users(ctx)
-                .await?
-                .into_iter()
-                .filter_map(|(member, user)| Some((member.user_id, user?.display_name)))
-                .collect()
-        } else {
-            std::collections::HashMap::new()
-        };
+        let names = super::member_names(&state, &page).await?;
         let events = state.app.recent_events(ctx, 12).await?;
         let mut titles = std::collections::HashMap::new();
         for event in &events {

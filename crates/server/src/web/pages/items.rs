@@ -553,17 +553,7 @@ pub async fn history<S: Store>(
     let ctx = page.ctx();
     let item = state.app.get_item(ctx, &id).await?;
     let versions = state.app.list_item_versions(ctx, &id).await?;
-    let names: BTreeMap<String, String> = if page.can(Permission::ReadMembers) {
-        state
-            .app
-            .list_members_with_users(ctx)
-            .await?
-            .into_iter()
-            .filter_map(|(m, u)| Some((m.user_id, u?.display_name)))
-            .collect()
-    } else {
-        BTreeMap::new()
-    };
+    let names = super::member_names(&state, &page).await?;
     let to = query.to.unwrap_or(item.version);
     let from = query.from.unwrap_or(to.saturating_sub(1).max(1));
     let old = state.app.get_item_version(ctx, &id, from).await?;

@@ -22,3 +22,21 @@ pub fn form<T: DeserializeOwned>(body: &[u8]) -> Result<T, WebError> {
 pub fn filled(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
+
+/// Members' display names by user id, for showing who did what; empty when the caller's role
+/// may not see the member list (ids are shown then).
+pub async fn member_names<S: application::Store>(
+    state: &crate::AppState<S>,
+    page: &super::Page,
+) -> Result<std::collections::HashMap<String, String>, WebError> {
+    if !page.can(application::security::permissions::Permission::ReadMembers) {
+        return Ok(std::collections::HashMap::new());
+    }
+    Ok(state
+        .app
+        .list_members_with_users(page.ctx())
+        .await?
+        .into_iter()
+        .filter_map(|(member, user)| Some((member.user_id, user?.display_name)))
+        .collect())
+}
