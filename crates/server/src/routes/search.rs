@@ -20,7 +20,7 @@ use crate::pagination::{decode_offset, encode_offset, limit};
 /// The longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 1_000;
 /// Hits reachable by paging: ranking deeper than this is noise.
-const MAX_OFFSET: usize = 1_000;
+pub const MAX_OFFSET: usize = 1_000;
 
 /// How to rank.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]

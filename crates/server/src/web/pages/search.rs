@@ -13,13 +13,11 @@ use search::hybrid::Mode;
 
 use super::filled;
 use crate::AppState;
-use crate::routes::search::MAX_QUERY_CHARS;
+use crate::routes::search::{MAX_OFFSET, MAX_QUERY_CHARS};
 use crate::web::{Chrome, Page, WebError, label, markdown, render};
 
 const PAGE_SIZE: usize = 20;
 const SUGGESTIONS: usize = 8;
-/// Hits reachable by paging, as in the API.
-const MAX_OFFSET: usize = 1_000;
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
