@@ -168,13 +168,7 @@ pub async fn search<S: Store>(
     let outcome = state.app.search_items(who.ctx(), input).await?;
     let page = outcome.page;
     if offset == 0 {
-        // Off the request path: a search answers from the index, it does not wait for a write.
-        let (app, principal, text) = (state.app.clone(), std::sync::Arc::clone(&who.0), text.to_owned());
-        tokio::spawn(async move {
-            if let Err(error) = app.remember_search(&principal, &text).await {
-                tracing::warn!(%error, "could not remember a search");
-            }
-        });
+        remember_in_background(&state.app, &who.0, text);
     }
     let reached = offset + page.hits.len();
     let next_cursor = (reached < page.total as usize && reached <= MAX_OFFSET && !page.hits.is_empty())
@@ -212,6 +206,21 @@ pub async fn search<S: Store>(
         degraded: outcome.degraded,
         next_cursor,
     }))
+}
+
+/// Adds `text` to the caller's search history off the request path: a search answers from the
+/// index, it does not wait for a write.
+pub(crate) fn remember_in_background<S: Store>(
+    app: &application::App<S>,
+    principal: &std::sync::Arc<application::Principal>,
+    text: &str,
+) {
+    let (app, principal, text) = (app.clone(), std::sync::Arc::clone(principal), text.to_owned());
+    tokio::spawn(async move {
+        if let Err(error) = app.remember_search(&principal, &text).await {
+            tracing::warn!(%error, "could not remember a search");
+        }
+    });
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -105,12 +105,7 @@ async fn run<S: Store>(
     };
     let outcome = state.app.search_items(page.ctx(), input).await?;
     if form.offset == 0 {
-        let (app, principal, text) = (state.app.clone(), std::sync::Arc::clone(&page.principal), text.to_owned());
-        tokio::spawn(async move {
-            if let Err(error) = app.remember_search(&principal, &text).await {
-                tracing::warn!(%error, "could not remember a search");
-            }
-        });
+        crate::routes::search::remember_in_background(&state.app, &page.principal, text);
     }
     Ok((outcome.page, outcome.degraded))
 }
