@@ -154,10 +154,22 @@ try {
   const body = page.getByLabel("Content (Markdown)");
   await body.fill("# Meeting with Acme Corp\n\nThe pilot is **cancelled**.");
   await page.locator("#preview strong", { hasText: "cancelled" }).waitFor();
+  await page.getByLabel("Tags", { exact: true }).fill("pricing");
   await check(page, "editor-live-preview");
   await page.getByRole("button", { name: "Save" }).click();
   await page.waitForURL(itemUrl);
   assert.match(await page.locator(".prose").innerText(), /The pilot is cancelled/);
+  await page.getByRole("link", { name: "pricing", exact: true }).waitFor();
+
+  step = "tag picker";
+  // The organization's tags are offered as buttons that add themselves to the field.
+  await page.getByRole("link", { name: "Edit" }).click();
+  await page.getByLabel("Tags", { exact: true }).fill("");
+  await page.getByRole("button", { name: "pricing", exact: true }).click();
+  assert.equal(await page.getByLabel("Tags", { exact: true }).inputValue(), "pricing");
+  assert.equal(await page.getByRole("button", { name: "pricing", exact: true }).isHidden(), true);
+  await page.getByRole("link", { name: "Cancel" }).click();
+  await page.waitForURL(itemUrl);
 
   step = "restore first version";
   await page.getByRole("link", { name: "History" }).click();

@@ -97,7 +97,33 @@ function livePreview() {
   render();
 }
 
+// The tag picker: the organization's tags as buttons that add themselves to the field (they
+// stay hidden without JavaScript, where the field is typed into).
+function tagPicker() {
+  document.querySelectorAll(".tag-picker").forEach((picker) => {
+    const field = document.getElementById(picker.dataset.for);
+    if (!field) return;
+    const current = () => field.value.split(",").map((t) => t.trim().toLowerCase()).filter(Boolean);
+    const refresh = () => {
+      const have = new Set(current());
+      picker.querySelectorAll("button[data-tag]").forEach((button) => {
+        button.hidden = have.has(button.dataset.tag);
+      });
+    };
+    picker.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-tag]");
+      if (!button) return;
+      field.value = current().concat(button.dataset.tag).join(", ");
+      refresh();
+      field.focus();
+    });
+    field.addEventListener("input", refresh);
+    refresh();
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   searchBox();
   livePreview();
+  tagPicker();
 });

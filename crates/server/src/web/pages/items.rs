@@ -222,6 +222,8 @@ struct EditorPage {
     engagements: Options,
     categories: Options,
     templates: Options,
+    /// The organization's tags, most used first: the tag picker's choices.
+    known_tags: Vec<String>,
 }
 
 /// A template being filled in: its placeholders as form fields.
@@ -287,6 +289,9 @@ async fn editor<S: Store>(
     } else {
         Vec::new()
     };
+    let mut tags = state.app.list_tags(ctx).await?;
+    tags.sort_by(|a, b| b.item_count.cmp(&a.item_count).then_with(|| a.tag.cmp(&b.tag)));
+    let known_tags = tags.into_iter().take(30).map(|t| t.tag).collect();
     Ok(render_with(
         status,
         &EditorPage {
@@ -298,6 +303,7 @@ async fn editor<S: Store>(
             engagements: engagement_options(state, ctx).await?,
             categories: category_options(state, ctx).await?,
             templates,
+            known_tags,
         },
     ))
 }
