@@ -5,6 +5,7 @@ use domain::ids::UserId;
 use domain::organization::{Organization, OrganizationCommand};
 
 use super::Changed;
+use super::add_member::only_owners_touch_owners;
 use crate::{App, AppError, Store, TenantContext};
 
 impl<S: Store> App<S> {
@@ -14,6 +15,7 @@ impl<S: Store> App<S> {
         let user = UserId::parse(user)?;
         let done = self
             .execute::<Organization>(ctx.org.as_str(), Some(&ctx.org), None, ctx.metadata(), |org| {
+                only_owners_touch_owners(ctx.role, [org.members.get(&user).copied()])?;
                 org.decide(OrganizationCommand::RemoveMember { user: user.clone() })
             })
             .await?;

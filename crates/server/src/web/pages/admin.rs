@@ -14,7 +14,6 @@ use domain::role::Role;
 
 use super::form;
 use crate::AppState;
-use crate::routes::members::guard_owner_grant;
 use crate::web::{Chrome, FieldErrors, Page, WebError, label, render, render_with, see_other, when};
 
 /// Events per page of the audit trail.
@@ -170,7 +169,6 @@ pub async fn add_member<S: Store>(
 ) -> Result<Response, WebError> {
     page.require(Permission::ManageMembers)?;
     let input: AddMemberForm = form(&body)?;
-    guard_owner_grant(page.ctx().role, input.role)?;
     let added = match state.app.find_user_by_email(input.email.trim()).await {
         Ok(user) => state.app.add_member(page.ctx(), &user.id, input.role).await.map(|_| ()),
         Err(error) => Err(error),
@@ -204,8 +202,6 @@ pub async fn change_role<S: Store>(
     page.require(Permission::ManageMembers)?;
     let input: RoleForm = form(&body)?;
     let ctx = page.ctx();
-    guard_owner_grant(ctx.role, input.role)?;
-    guard_owner_grant(ctx.role, state.app.member_role(ctx, &user_id).await?)?;
     state.app.change_member_role(ctx, &user_id, input.role).await?;
     Ok(see_other("/admin"))
 }
@@ -218,7 +214,6 @@ pub async fn remove_member<S: Store>(
 ) -> Result<Response, WebError> {
     page.require(Permission::ManageMembers)?;
     let ctx = page.ctx();
-    guard_owner_grant(ctx.role, state.app.member_role(ctx, &user_id).await?)?;
     state.app.remove_member(ctx, &user_id).await?;
     Ok(see_other("/admin"))
 }
