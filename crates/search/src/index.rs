@@ -8,7 +8,7 @@
     reason = "the std Mutex guards tantivy's one writer on blocking threads, never across an await"
 )]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -74,7 +74,8 @@ fn schema() -> (Schema, Fields) {
         TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqsAndPositions);
     let text = TextOptions::default().set_indexing_options(indexed.clone()).set_stored();
     let fields = Fields {
-        id: builder.add_text_field("id", STRING | STORED),
+        // FAST: ids of matches are read from the column, not from stored documents.
+        id: builder.add_text_field("id", STRING | STORED | FAST),
         org: builder.add_text_field("org", STRING),
         engagement: builder.add_text_field("engagement", STRING | STORED),
         kind: builder.add_text_field("kind", STRING | STORED),
@@ -236,13 +237,22 @@ impl FullTextIndex {
         let words = split_compounds(&flatten(&query.text));
         let Some(full) = self.full_query(query, &words)? else { return Ok(Vec::new()) };
         let ranked = searcher.search(&full, &TopDocs::with_limit(limit.max(1)))?;
-        ranked
-            .into_iter()
-            .map(|(score, address)| {
-                let doc: TantivyDocument = searcher.doc(address)?;
-                Ok((stored(&doc, self.fields.id), score))
-            })
-            .collect()
+        let ids = ids_of(&searcher, ranked.iter().map(|(_, address)| *address))?;
+        Ok(ids.into_iter().zip(ranked).map(|(id, (score, _))| (id, score)).collect())
+    }
+
+    /// The ids of every item `query`'s filters let through, when it filters by what only this
+    /// index knows (category, tag, kind, status): the set a semantic ranking is restricted
+    /// to. `None` when it does not.
+    pub fn matching_ids(&self, query: &SearchQuery) -> Result<Option<HashSet<String>>, SearchError> {
+        let filters = &query.filters;
+        if filters.category.is_none() && filters.tag.is_none() && filters.kind.is_none() && filters.status.is_none() {
+            return Ok(None);
+        }
+        let Some(filter) = self.filter(query) else { return Ok(Some(HashSet::new())) };
+        let searcher = self.reader.searcher();
+        let matched = searcher.search(&*filter, &DocSetCollector)?;
+        Ok(Some(ids_of(&searcher, matched)?.into_iter().collect()))
     }
 
     /// A page of `candidates`, ranked by the caller (a semantic or fused ranking), keeping only
@@ -256,11 +266,9 @@ impl FullTextIndex {
         let restricted =
             BooleanQuery::new(vec![(Occur::Must, filter), (Occur::Must, Box::new(TermSetQuery::new(ids)))]);
         let (matched, facet_counts) = searcher.search(&restricted, &(DocSetCollector, facet_collector()))?;
-        let mut address_of = HashMap::with_capacity(matched.len());
-        for address in matched {
-            let doc: TantivyDocument = searcher.doc(address)?;
-            address_of.insert(stored(&doc, self.fields.id), address);
-        }
+        let addresses: Vec<DocAddress> = matched.into_iter().collect();
+        let ids = ids_of(&searcher, addresses.iter().copied())?;
+        let address_of: HashMap<String, DocAddress> = ids.into_iter().zip(addresses).collect();
         let passing: Vec<&Candidate> = candidates.iter().filter(|c| address_of.contains_key(&c.id)).collect();
         let page = passing
             .iter()
@@ -511,6 +519,27 @@ fn facets_of(counts: &FacetCounts) -> Facets {
         kind: count("/kind"),
         status: count("/status"),
     }
+}
+
+/// The item ids of `addresses`, in order, from the id column.
+fn ids_of(searcher: &Searcher, addresses: impl IntoIterator<Item = DocAddress>) -> Result<Vec<String>, SearchError> {
+    let mut columns = HashMap::new();
+    let mut ids = Vec::new();
+    for address in addresses {
+        let column = match columns.entry(address.segment_ord) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let column = searcher.segment_reader(address.segment_ord).fast_fields().str("id")?;
+                entry.insert(column.ok_or_else(|| SearchError::Index("the id column is missing".to_owned()))?)
+            }
+        };
+        let mut id = String::new();
+        if let Some(ord) = column.term_ords(address.doc_id).next() {
+            column.ord_to_str(ord, &mut id).map_err(|e| SearchError::Index(format!("reading an id failed: {e}")))?;
+        }
+        ids.push(id);
+    }
+    Ok(ids)
 }
 
 fn stored(doc: &TantivyDocument, field: Field) -> String {

@@ -10,6 +10,7 @@
 pub mod embedding;
 pub mod eval;
 mod follow;
+mod graph;
 pub mod hybrid;
 pub mod index;
 pub mod indexer;

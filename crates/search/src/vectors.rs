@@ -1,16 +1,17 @@
 //! The in-memory vector index: every passage vector of every live item, grouped by
-//! organization, searched exactly (a scan of the organization's vectors, an item scored by its
-//! best passage). Exact search needs no tuning and filters for free: what the caller may not
-//! read is skipped before it is scored, so a guest's or a filtered query never loses results
-//! to a post-filter. Its cost grows with the organization's passages (see bench/README.md);
-//! an approximate index is not built yet.
+//! organization, an item scored by its best passage. An organization with few passages, or a
+//! query that may read few of them (a guest, an engagement or item filter), is answered by an
+//! exact scan of what it may read, so that nothing is lost to a post-filter. A larger one is
+//! answered by an HNSW graph ([`crate::graph`]) that skips what the caller may not read while
+//! it walks. See bench/README.md for the measurements behind the thresholds.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 
 use store::embeddings::ItemEmbedding;
 
 use crate::embedding::DIMENSIONS;
+use crate::graph::{Graph, GraphError};
 use crate::passages::Passage;
 
 /// The least cosine similarity of a passage to count as related: all-MiniLM-L6-v2 places
@@ -20,6 +21,13 @@ pub const MIN_SIMILARITY: f32 = 0.2;
 
 /// Marks a row whose item was removed or re-embedded; compacted away once they pile up.
 const DEAD: u32 = u32::MAX;
+
+/// An organization gets a graph once it has this many live passages; below, an exact scan
+/// costs about what a walk of the graph does.
+const GRAPH_MIN_ROWS: usize = 4_096;
+/// A restricted query scans exactly when it may read at most this many passages: a filtered
+/// walk of the graph pays for every node it passes, readable or not.
+const EXACT_MAX_ROWS: usize = 8_192;
 
 /// What to look for in one organization.
 #[derive(Debug, Clone)]
@@ -31,6 +39,8 @@ pub struct VectorQuery<'a> {
     pub engagements_visible: Option<&'a [String]>,
     /// Only items of this engagement.
     pub engagement: Option<&'a str>,
+    /// Only these items (what the other filters of a search leave), when restricted.
+    pub items: Option<&'a HashSet<String>>,
     /// Items wanted, best first.
     pub limit: usize,
 }
@@ -62,6 +72,10 @@ struct OrgVectors {
     slot_of: HashMap<String, u32>,
     free: Vec<u32>,
     dead: usize,
+    /// The slots of each engagement's items, so that a restricted query visits only those.
+    by_engagement: HashMap<String, HashSet<u32>>,
+    /// The graph over the live rows, once there are [`GRAPH_MIN_ROWS`].
+    graph: Option<Graph>,
 }
 
 #[derive(Debug, Default)]
@@ -75,11 +89,18 @@ struct Slot {
 impl VectorIndex {
     /// An index of `embeddings`.
     pub fn from_embeddings(embeddings: Vec<ItemEmbedding>) -> Self {
-        let index = Self::default();
+        let mut orgs: HashMap<String, OrgVectors> = HashMap::new();
+        let mut org_of = HashMap::with_capacity(embeddings.len());
         for embedding in embeddings {
-            index.upsert(embedding);
+            org_of.insert(embedding.item_id.clone(), embedding.org_id.clone());
+            let vectors = orgs.entry(embedding.org_id.clone()).or_default();
+            vectors.remove(&embedding.item_id);
+            vectors.insert(embedding);
         }
-        index
+        for vectors in orgs.values_mut() {
+            vectors.ensure_graph();
+        }
+        Self { orgs: RwLock::new(orgs), org_of: RwLock::new(org_of) }
     }
 
     /// Adds an item's vectors, replacing any it had. Vectors of another length than
@@ -91,7 +112,9 @@ impl VectorIndex {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(embedding.item_id.clone(), embedding.org_id.clone());
-        orgs.entry(embedding.org_id.clone()).or_default().insert(embedding);
+        let vectors = orgs.entry(embedding.org_id.clone()).or_default();
+        vectors.insert(embedding);
+        vectors.ensure_graph();
     }
 
     /// Forgets every vector.
@@ -108,7 +131,9 @@ impl VectorIndex {
         if let Some(vectors) = orgs.get_mut(&org)
             && let Some(&slot) = vectors.slot_of.get(item_id)
         {
+            vectors.unfile(slot);
             vectors.slots[slot as usize].engagement = engagement;
+            vectors.file(slot);
         }
     }
 
@@ -150,38 +175,47 @@ impl VectorIndex {
             return Vec::new();
         }
         let orgs = self.orgs.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Some(vectors) = orgs.get(query.org) else { return Vec::new() };
-        let allowed: Vec<bool> = vectors
-            .slots
-            .iter()
-            .map(|slot| {
-                let engagement = slot.engagement.as_deref();
-                !slot.rows.is_empty()
-                    && query.engagement.is_none_or(|wanted| engagement == Some(wanted))
-                    && query
-                        .engagements_visible
-                        .is_none_or(|visible| engagement.is_some_and(|e| visible.iter().any(|v| v == e)))
-            })
-            .collect();
-        let mut best: Vec<(f32, u32)> = vec![(MIN_SIMILARITY, DEAD); vectors.slots.len()];
-        for (row, &owner) in vectors.owner.iter().enumerate() {
-            if owner == DEAD || !allowed[owner as usize] {
-                continue;
-            }
-            let start = row * DIMENSIONS;
-            let score = dot(query.vector, &vectors.data[start..start + DIMENSIONS]);
-            let entry = &mut best[owner as usize];
-            if score >= entry.0 {
-                *entry = (score, row as u32);
+        orgs.get(query.org).map(|vectors| vectors.search(query)).unwrap_or_default()
+    }
+
+    /// Passages in graphs (the rest are only scanned).
+    pub fn passages_in_graphs(&self) -> usize {
+        let orgs = self.orgs.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        orgs.values().filter_map(|vectors| vectors.graph.as_ref()).map(Graph::len).sum()
+    }
+
+    fn org_of(&self, item_id: &str) -> Option<String> {
+        self.org_of.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(item_id).cloned()
+    }
+}
+
+/// An item's best passage: (slot, similarity, row).
+type Best = (usize, f32, u32);
+
+impl OrgVectors {
+    fn live_rows(&self) -> usize {
+        self.owner.len() - self.dead
+    }
+
+    fn search(&self, query: &VectorQuery<'_>) -> Vec<VectorHit> {
+        let mut ranked = match self.readable_slots(query) {
+            None => self.graph.as_ref().and_then(|graph| self.approximate(graph, query, None, self.live_rows())),
+            Some(slots) => {
+                let rows: usize = slots.iter().map(|&slot| self.slots[slot as usize].rows.len()).sum();
+                match &self.graph {
+                    Some(graph) if rows > EXACT_MAX_ROWS => {
+                        let mut allowed = vec![false; self.slots.len()];
+                        for &slot in &slots {
+                            allowed[slot as usize] = true;
+                        }
+                        self.approximate(graph, query, Some(&allowed), rows)
+                    }
+                    _ => Some(self.exact(query.vector, slots.into_iter())),
+                }
             }
         }
-        let mut ranked: Vec<(usize, f32, u32)> = best
-            .into_iter()
-            .enumerate()
-            .filter(|(_, (_, row))| *row != DEAD)
-            .map(|(slot, (score, row))| (slot, score, row))
-            .collect();
-        let by_score = |a: &(usize, f32, u32), b: &(usize, f32, u32)| b.1.total_cmp(&a.1);
+        .unwrap_or_else(|| self.exact(query.vector, 0..self.slots.len() as u32));
+        let by_score = |a: &Best, b: &Best| b.1.total_cmp(&a.1);
         if ranked.len() > query.limit {
             ranked.select_nth_unstable_by(query.limit - 1, by_score);
             ranked.truncate(query.limit);
@@ -190,19 +224,104 @@ impl VectorIndex {
         ranked
             .into_iter()
             .map(|(slot, score, row)| VectorHit {
-                id: vectors.slots[slot].id.clone(),
+                id: self.slots[slot].id.clone(),
                 score,
-                passage: vectors.passage[row as usize],
+                passage: self.passage[row as usize],
             })
             .collect()
     }
 
-    fn org_of(&self, item_id: &str) -> Option<String> {
-        self.org_of.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(item_id).cloned()
+    /// The slots a restricted query may read, found through the engagement map or the
+    /// item filter rather than by visiting every slot; `None` when the query is not
+    /// restricted.
+    fn readable_slots(&self, query: &VectorQuery<'_>) -> Option<Vec<u32>> {
+        let of_engagements = |engagements: &mut dyn Iterator<Item = &str>| -> Vec<u32> {
+            engagements.filter_map(|e| self.by_engagement.get(e)).flatten().copied().collect()
+        };
+        let candidates = match (query.engagement, query.engagements_visible, query.items) {
+            (Some(engagement), ..) => of_engagements(&mut std::iter::once(engagement)),
+            (None, Some(visible), _) => {
+                let mut visible: Vec<&str> = visible.iter().map(String::as_str).collect();
+                visible.sort_unstable();
+                visible.dedup();
+                of_engagements(&mut visible.into_iter())
+            }
+            (None, None, Some(items)) => items.iter().filter_map(|id| self.slot_of.get(id)).copied().collect(),
+            (None, None, None) => return None,
+        };
+        Some(candidates.into_iter().filter(|&slot| readable(&self.slots[slot as usize], query)).collect())
     }
-}
 
-impl OrgVectors {
+    /// The best passage of each item in `slots`, by a scan of its rows.
+    fn exact(&self, vector: &[f32], slots: impl Iterator<Item = u32>) -> Vec<Best> {
+        let mut ranked = Vec::new();
+        for index in slots {
+            let index = index as usize;
+            let slot = &self.slots[index];
+            let mut best: Option<(f32, u32)> = None;
+            for &row in &slot.rows {
+                let start = row as usize * DIMENSIONS;
+                let score = dot(vector, &self.data[start..start + DIMENSIONS]);
+                if score >= MIN_SIMILARITY && best.is_none_or(|(top, _)| score > top) {
+                    best = Some((score, row));
+                }
+            }
+            if let Some((score, row)) = best {
+                ranked.push((index, score, row));
+            }
+        }
+        ranked
+    }
+
+    /// The best passages of about `query.limit` items, from the graph: it asks for more rows
+    /// until it has that many items (an item can have several near passages), runs out of
+    /// readable rows, or reaches rows below [`MIN_SIMILARITY`]. `None` when the graph fails;
+    /// the caller scans instead.
+    fn approximate(
+        &self,
+        graph: &Graph,
+        query: &VectorQuery<'_>,
+        allowed: Option<&[bool]>,
+        readable_rows: usize,
+    ) -> Option<Vec<Best>> {
+        let keep = |row: u32| {
+            let owner = self.owner.get(row as usize).copied().unwrap_or(DEAD);
+            owner != DEAD && allowed.is_none_or(|allowed| allowed[owner as usize])
+        };
+        let filter: Option<&dyn Fn(u32) -> bool> = if allowed.is_some() { Some(&keep) } else { None };
+        let mut count = (query.limit * 2).min(readable_rows).max(1);
+        loop {
+            let found = match graph.nearest(query.vector, count, filter) {
+                Ok(found) => found,
+                Err(error) => {
+                    tracing::warn!(%error, "vector search falls back to a scan");
+                    return None;
+                }
+            };
+            let exhausted = found.len() < count || count >= readable_rows;
+            let mut best: HashMap<u32, (f32, u32)> = HashMap::with_capacity(found.len());
+            let mut below_floor = false;
+            for &(row, score) in &found {
+                if score < MIN_SIMILARITY {
+                    below_floor = true;
+                    continue;
+                }
+                let owner = self.owner.get(row as usize).copied().unwrap_or(DEAD);
+                if owner == DEAD {
+                    continue;
+                }
+                let entry = best.entry(owner).or_insert((score, row));
+                if score > entry.0 {
+                    *entry = (score, row);
+                }
+            }
+            if best.len() >= query.limit || exhausted || below_floor {
+                return Some(best.into_iter().map(|(slot, (score, row))| (slot as usize, score, row)).collect());
+            }
+            count = (count * 4).min(readable_rows);
+        }
+    }
+
     fn insert(&mut self, embedding: ItemEmbedding) {
         let slot = match self.free.pop() {
             Some(slot) => slot,
@@ -221,6 +340,11 @@ impl OrgVectors {
             self.owner.push(slot);
             self.passage.push(Passage { start: passage.start as usize, end: passage.end as usize });
         }
+        if let Some(graph) = &self.graph {
+            let added =
+                graph.reserve(rows.len()).and_then(|()| rows.iter().try_for_each(|&row| graph.add(row, self.row(row))));
+            self.drop_graph_on(added);
+        }
         self.slot_of.insert(embedding.item_id.clone(), slot);
         self.slots[slot as usize] = Slot {
             id: embedding.item_id,
@@ -228,13 +352,38 @@ impl OrgVectors {
             content_hash: embedding.content_hash,
             rows,
         };
+        self.file(slot);
+    }
+
+    /// Adds `slot` to its engagement's set.
+    fn file(&mut self, slot: u32) {
+        if let Some(engagement) = &self.slots[slot as usize].engagement {
+            self.by_engagement.entry(engagement.clone()).or_default().insert(slot);
+        }
+    }
+
+    /// Takes `slot` out of its engagement's set.
+    fn unfile(&mut self, slot: u32) {
+        if let Some(engagement) = &self.slots[slot as usize].engagement
+            && let Some(slots) = self.by_engagement.get_mut(engagement)
+        {
+            slots.remove(&slot);
+            if slots.is_empty() {
+                self.by_engagement.remove(engagement);
+            }
+        }
     }
 
     fn remove(&mut self, item_id: &str) {
         let Some(slot) = self.slot_of.remove(item_id) else { return };
+        self.unfile(slot);
         let removed = std::mem::take(&mut self.slots[slot as usize]);
         for row in &removed.rows {
             self.owner[*row as usize] = DEAD;
+        }
+        if let Some(graph) = &self.graph {
+            let forgotten = removed.rows.iter().try_for_each(|&row| graph.remove(row));
+            self.drop_graph_on(forgotten);
         }
         self.dead += removed.rows.len();
         self.free.push(slot);
@@ -243,25 +392,90 @@ impl OrgVectors {
         }
     }
 
-    /// Drops dead rows, renumbering the live ones.
+    /// Builds the graph once there are enough live rows (on every core: a first build of
+    /// 100,000 passages takes seconds).
+    fn ensure_graph(&mut self) {
+        if self.graph.is_some() || self.live_rows() < GRAPH_MIN_ROWS {
+            return;
+        }
+        let rows: Vec<u32> = (0..self.owner.len() as u32).filter(|&row| self.owner[row as usize] != DEAD).collect();
+        let built = Graph::new(rows.len()).and_then(|graph| {
+            let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+            let chunk = rows.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = rows
+                    .chunks(chunk)
+                    .map(|part| scope.spawn(|| part.iter().try_for_each(|&row| graph.add(row, self.row(row)))))
+                    .collect();
+                workers.into_iter().try_for_each(|worker| worker.join().unwrap_or_else(|_| Err(GraphError::panicked())))
+            })?;
+            Ok(graph)
+        });
+        match built {
+            Ok(graph) => self.graph = Some(graph),
+            Err(error) => tracing::warn!(%error, "no vector graph; vector search scans"),
+        }
+    }
+
+    /// Forgets a graph that failed an update (it would answer with missing or stale rows):
+    /// queries scan until the graph is built again.
+    fn drop_graph_on(&mut self, outcome: Result<(), GraphError>) {
+        if let Err(error) = outcome {
+            tracing::warn!(%error, "the vector graph is dropped and will be rebuilt");
+            self.graph = None;
+        }
+    }
+
+    fn row(&self, row: u32) -> &[f32] {
+        let start = row as usize * DIMENSIONS;
+        &self.data[start..start + DIMENSIONS]
+    }
+
+    /// Drops dead rows, renumbering the live ones in order, in the graph too: each row moves
+    /// to a lower number that no live row holds any more.
     fn compact(&mut self) {
-        let mut data = Vec::with_capacity((self.owner.len() - self.dead) * DIMENSIONS);
-        let mut owner = Vec::with_capacity(self.owner.len() - self.dead);
-        let mut passage = Vec::with_capacity(owner.capacity());
+        let live = self.live_rows();
+        let mut data = Vec::with_capacity(live * DIMENSIONS);
+        let mut owner = Vec::with_capacity(live);
+        let mut passage = Vec::with_capacity(live);
+        let mut renumbered = vec![DEAD; self.owner.len()];
+        let mut moved = Ok(());
+        for (old, &slot) in self.owner.iter().enumerate() {
+            if slot == DEAD {
+                continue;
+            }
+            let new = owner.len() as u32;
+            renumbered[old] = new;
+            data.extend_from_slice(&self.data[old * DIMENSIONS..(old + 1) * DIMENSIONS]);
+            owner.push(slot);
+            passage.push(self.passage[old]);
+            if let Some(graph) = &self.graph
+                && moved.is_ok()
+                && old as u32 != new
+            {
+                moved = graph.renumber(old as u32, new);
+            }
+        }
         for slot in &mut self.slots {
             for row in &mut slot.rows {
-                let old = *row as usize;
-                *row = owner.len() as u32;
-                data.extend_from_slice(&self.data[old * DIMENSIONS..(old + 1) * DIMENSIONS]);
-                owner.push(self.owner[old]);
-                passage.push(self.passage[old]);
+                *row = renumbered[*row as usize];
             }
         }
         self.data = data;
         self.owner = owner;
         self.passage = passage;
         self.dead = 0;
+        self.drop_graph_on(moved);
+        self.ensure_graph();
     }
+}
+
+/// Whether a restricted query may read the item of `slot`.
+fn readable(slot: &Slot, query: &VectorQuery<'_>) -> bool {
+    let engagement = slot.engagement.as_deref();
+    query.engagement.is_none_or(|wanted| engagement == Some(wanted))
+        && query.engagements_visible.is_none_or(|visible| engagement.is_some_and(|e| visible.iter().any(|v| v == e)))
+        && query.items.is_none_or(|items| items.contains(&slot.id))
 }
 
 /// The dot product, in eight lanes the compiler vectorizes.
@@ -304,7 +518,7 @@ mod tests {
     }
 
     fn query<'a>(org: &'a str, vector: &'a [f32], limit: usize) -> VectorQuery<'a> {
-        VectorQuery { org, vector, engagements_visible: None, engagement: None, limit }
+        VectorQuery { org, vector, engagements_visible: None, engagement: None, items: None, limit }
     }
 
     fn ids(hits: &[VectorHit]) -> Vec<&str> {
@@ -361,6 +575,104 @@ mod tests {
         assert_eq!(index.search(&query("o", &unit(0), 1_000)).len(), 5, "2500, 2600, ... 2900");
         assert_eq!(index.state_of("i2999").map(|(hash, _)| hash), Some("hash-i2999".to_owned()));
         assert_eq!(index.state_of("i0"), None);
+    }
+
+    /// Deterministic unit vectors in clusters of about 20, as texts on a topic are: each is
+    /// its cluster's centre plus as much noise.
+    fn random_units(count: usize, seed: u64) -> Vec<Vec<f32>> {
+        let mut state = seed.max(1);
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % 20_001) as f32 / 10_000.0 - 1.0
+        };
+        let unit = |vector: Vec<f32>| {
+            let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+            vector.into_iter().map(|x| x / norm).collect::<Vec<f32>>()
+        };
+        let centres: Vec<Vec<f32>> =
+            (0..count.div_ceil(20)).map(|_| unit((0..DIMENSIONS).map(|_| next()).collect())).collect();
+        (0..count)
+            .map(|i| {
+                let noise = unit((0..DIMENSIONS).map(|_| next()).collect());
+                unit(centres[i % centres.len()].iter().zip(noise).map(|(c, n)| c + n * 0.8).collect())
+            })
+            .collect()
+    }
+
+    /// `count` one-passage items whose vectors are `vectors`, every other one in "e1".
+    fn graph_sized(vectors: &[Vec<f32>]) -> VectorIndex {
+        VectorIndex::from_embeddings(
+            vectors
+                .iter()
+                .enumerate()
+                .map(|(i, vector)| ItemEmbedding {
+                    item_id: format!("i{i}"),
+                    org_id: "o".to_owned(),
+                    engagement_id: Some(if i % 2 == 0 { "e1" } else { "e2" }.to_owned()),
+                    content_hash: String::new(),
+                    passages: vec![PassageVector { start: 0, end: 1, vector: vector.clone() }],
+                })
+                .collect(),
+        )
+    }
+
+    /// A query near item `target`: its vector, nudged, so that it is not an exact copy.
+    fn near(vectors: &[Vec<f32>], target: usize) -> Vec<f32> {
+        vectors[target].iter().zip(&vectors[(target + 1) % vectors.len()]).map(|(a, b)| a * 0.8 + b * 0.2).collect()
+    }
+
+    #[test]
+    fn a_large_organization_is_searched_through_the_graph_and_finds_what_a_scan_finds() {
+        let vectors = random_units(GRAPH_MIN_ROWS + 1_000, 7);
+        let index = graph_sized(&vectors);
+        assert_eq!(index.passages_in_graphs(), vectors.len(), "the graph holds every passage");
+        let orgs = index.orgs.read().expect("not poisoned");
+        let org = &orgs["o"];
+        let (mut found, mut wanted) = (0, 0);
+        for target in (0..vectors.len()).step_by(250) {
+            let query_vector = near(&vectors, target);
+            let hits = index.search(&query("o", &query_vector, 10));
+            let mut exact = org.exact(&query_vector, 0..org.slots.len() as u32);
+            exact.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
+            let truth: HashSet<String> = exact.iter().take(10).map(|(slot, ..)| org.slots[*slot].id.clone()).collect();
+            assert_eq!(hits[0].id, format!("i{target}"), "the nearest item comes first");
+            wanted += truth.len();
+            found += hits.iter().filter(|hit| truth.contains(&hit.id)).count();
+        }
+        assert!(found * 100 >= wanted * 95, "recall@10 {found}/{wanted}");
+    }
+
+    #[test]
+    fn the_graph_follows_removals_compaction_and_restrictions() {
+        let vectors = random_units(EXACT_MAX_ROWS * 2 + 2_000, 11);
+        let index = graph_sized(&vectors);
+        let visible = ["e1".to_owned()];
+        let target = 4_002;
+        let query_vector = near(&vectors, target);
+        let guest = VectorQuery { engagements_visible: Some(&visible), ..query("o", &query_vector, 20) };
+        let hits = index.search(&guest);
+        assert_eq!(hits[0].id, format!("i{target}"));
+        assert!(hits.iter().all(|hit| hit.id.trim_start_matches('i').parse::<usize>().is_ok_and(|i| i % 2 == 0)));
+        let outsider = VectorQuery { engagement: Some("e2"), ..query("o", &query_vector, 20) };
+        assert!(index.search(&outsider).iter().all(|hit| hit.id != format!("i{target}")));
+
+        // Remove more than half: the rows are compacted and renumbered, in the graph too.
+        for i in 0..vectors.len() * 2 / 3 {
+            if i != target {
+                index.remove(&format!("i{i}"));
+            }
+        }
+        let survivors = vectors.len() - vectors.len() * 2 / 3 + 1;
+        assert_eq!(index.passages(), survivors);
+        assert_eq!(index.passages_in_graphs(), survivors);
+        let hits = index.search(&query("o", &query_vector, 10));
+        assert_eq!(hits[0].id, format!("i{target}"));
+        let last = vectors.len() - 1;
+        assert_eq!(index.search(&query("o", &near(&vectors, last), 1))[0].id, format!("i{last}"));
+        assert!(hits.iter().all(|hit| hit.id == format!("i{target}")
+            || hit.id.trim_start_matches('i').parse::<usize>().is_ok_and(|i| i >= vectors.len() * 2 / 3)));
     }
 
     #[test]

@@ -426,3 +426,30 @@ async fn search_by_meaning_follows_edits_and_trash_and_never_shows_a_guest_more(
     eventually(&api, &owner, &query, |r| !ids(r).contains(&visible)).await;
     assert!(ids(&search(&api, &guest, &query).await).is_empty());
 }
+
+#[tokio::test]
+async fn a_filtered_search_by_meaning_looks_past_nearer_items_the_filter_excludes() {
+    let api = Api::searching_semantically().await;
+    let ada = api.sign_up("ada").await;
+    // More near misses than a ranking looks at (100), none of them tagged.
+    for i in 0..110 {
+        let body = format!("Reminder {i}: the customer must pay the invoice within thirty days.");
+        item(&api, &ada, json!({"kind": "note", "title": format!("Invoice reminder {i}"), "body": body})).await;
+    }
+    let tagged = item(
+        &api,
+        &ada,
+        json!({"kind": "note", "title": "Cash flow", "body": "Late payments strain the client's cash flow.", "tags": ["finance"]}),
+    )
+    .await;
+    // Embedded in log order: once the last item is found by meaning, all are.
+    let last = format!("mode=semantic&q={}", encode("late payments hurt cash flow"));
+    eventually_within(EMBEDDED_WITHIN, &api, &ada, &last, |r| ids(r).first() == Some(&tagged)).await;
+    let query = format!("mode=semantic&q={}", encode("when must the customer pay the bill"));
+    let unfiltered = search(&api, &ada, &query).await;
+    assert_eq!(unfiltered["total"], 100, "a full ranking of near misses: {unfiltered}");
+    let filtered = search(&api, &ada, &format!("{query}&tag=finance")).await;
+    assert_eq!(ids(&filtered), [tagged.as_str()], "{filtered}");
+    let hybrid = search(&api, &ada, &format!("{}&tag=finance", query.replace("semantic", "hybrid"))).await;
+    assert_eq!(ids(&hybrid), [tagged.as_str()], "{hybrid}");
+}

@@ -71,7 +71,7 @@ impl<S: Store> App<S> {
     }
 
     /// A semantic or hybrid page: the query embedded, its nearest items (within what the
-    /// caller may see and the engagement filter), fused with the full-text ranking when
+    /// caller may see and the filters), fused with the full-text ranking when
     /// hybrid, then filtered and paged by the full-text index.
     async fn rank_by_meaning(
         &self,
@@ -87,11 +87,13 @@ impl<S: Store> App<S> {
             .map_err(|e| AppError::Unavailable(format!("embedding the query failed: {e}")))?
             .map_err(unavailable)?;
         let depth = (query.offset + query.limit).max(hybrid::DEPTH);
+        let items = index.matching_ids(query).map_err(unavailable)?;
         let nearest = semantic.nearest(&VectorQuery {
             org: &query.org,
             vector: &vector,
             engagements_visible: query.engagements_visible.as_deref(),
             engagement: query.filters.engagement.as_deref(),
+            items: items.as_ref(),
             limit: depth,
         });
         let candidates = match mode {
