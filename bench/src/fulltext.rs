@@ -1,0 +1,129 @@
+//! The full-text index's speed next to SQLite FTS5 in the same process, for
+//! bench/fulltext.py (which adds the `tantivy` Python package). Indexes the same documents
+//! (BEIR corpus lines) into the product's `FullTextIndex` and into an FTS5 table (Porter
+//! tokenizer, in memory, one transaction), then asks each query one at a time on one thread:
+//! ranked top-10 ids on both sides (the product's query: stemming, prefix and typo tolerance;
+//! FTS5: `bm25()` over any of the words), and the product's whole search page (top 10 with
+//! highlighted snippets and facet counts). Prints one JSON object.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::Parser;
+use serde_json::{Value, json};
+
+use search::index::FullTextIndex;
+use search::{IndexedItem, SearchQuery};
+
+#[derive(Debug, Parser)]
+#[command(name = "fulltext-bench")]
+struct Cli {
+    /// Documents, BEIR corpus lines
+    #[arg(long)]
+    docs: PathBuf,
+    /// Queries, one JSON string per line
+    #[arg(long)]
+    queries: PathBuf,
+}
+
+/// Documents per index commit while loading.
+const BATCH: usize = 10_000;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let cli = Cli::parse();
+    let docs = read_docs(&cli.docs)?;
+    let queries: Vec<String> = read_lines(&cli.queries)?.iter().map(|line| serde_json::from_str(line)).collect::<Result<_, _>>()?;
+
+    let dir = tempfile::tempdir()?;
+    let index = FullTextIndex::open(dir.path())?;
+    let started = Instant::now();
+    for (n, batch) in docs.chunks(BATCH).enumerate() {
+        index.apply(batch, &[], n as u64 + 1)?;
+    }
+    let ours_seconds = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let fts5 = rusqlite::Connection::open_in_memory()?;
+    fts5.execute_batch(
+        "CREATE VIRTUAL TABLE docs USING fts5(doc_id UNINDEXED, title, body, tokenize = 'porter unicode61 remove_diacritics 2'); BEGIN;",
+    )?;
+    {
+        let mut insert = fts5.prepare("INSERT INTO docs (doc_id, title, body) VALUES (?, ?, ?)")?;
+        for doc in &docs {
+            insert.execute((&doc.id, &doc.title, &doc.body))?;
+        }
+    }
+    fts5.execute_batch("COMMIT;")?;
+    let fts5_seconds = started.elapsed().as_secs_f64();
+
+    let query_of = |text: &str| SearchQuery { text: text.to_owned(), org: "org".to_owned(), limit: 10, ..SearchQuery::default() };
+    let ranked = time(&queries, |text| Ok(index.ranked_ids(&query_of(text), 10)?.len()))?;
+    let page = time(&queries, |text| Ok(index.search(&query_of(text))?.hits.len()))?;
+    let mut statement = fts5.prepare("SELECT doc_id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 10")?;
+    let baseline = time(&queries, |text| {
+        let words: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| format!("\"{}\"", w.to_lowercase()))
+            .collect();
+        if words.is_empty() {
+            return Ok(0);
+        }
+        let rows = statement.query_map([words.join(" OR ")], |row| row.get::<_, String>(0))?;
+        Ok(rows.count())
+    })?;
+    let docs_per_second = |seconds: f64| docs.len() as f64 / seconds;
+    println!(
+        "{}",
+        json!({"documents": docs.len(), "queries": queries.len(),
+               "consailt": {"index_seconds": ours_seconds, "docs_per_second": docs_per_second(ours_seconds),
+                            "ranked_top10": ranked, "search_page": page},
+               "fts5": {"index_seconds": fts5_seconds, "docs_per_second": docs_per_second(fts5_seconds),
+                        "ranked_top10": baseline}})
+    );
+    Ok(())
+}
+
+/// p50 and p99 of `ask` over every query, in milliseconds, after a warm-up pass.
+fn time(queries: &[String], mut ask: impl FnMut(&str) -> Result<usize, Box<dyn std::error::Error>>) -> Result<Value, Box<dyn std::error::Error>> {
+    for query in queries.iter().take(100) {
+        ask(query)?;
+    }
+    let mut latencies = Vec::with_capacity(queries.len());
+    let mut hits = 0;
+    for query in queries {
+        let started = Instant::now();
+        hits += ask(query)?;
+        latencies.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    latencies.sort_by(f64::total_cmp);
+    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+    Ok(json!({"p50_ms": at(0.5), "p99_ms": at(0.99), "mean_hits": hits as f64 / queries.len() as f64}))
+}
+
+fn read_lines(path: &Path) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(std::io::BufReader::new(file).lines().collect::<Result<_, _>>()?)
+}
+
+fn read_docs(path: &Path) -> Result<Vec<IndexedItem>, Box<dyn std::error::Error>> {
+    read_lines(path)?
+        .iter()
+        .map(|line| {
+            let doc: Value = serde_json::from_str(line)?;
+            let field = |name: &str| doc[name].as_str().unwrap_or_default().to_owned();
+            Ok(IndexedItem {
+                id: field("_id"),
+                org: "org".to_owned(),
+                engagement: None,
+                kind: "note".to_owned(),
+                status: "published".to_owned(),
+                title: field("title"),
+                body: field("text"),
+                tags: Vec::new(),
+                categories: Vec::new(),
+            })
+        })
+        .collect()
+}
