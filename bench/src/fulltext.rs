@@ -33,7 +33,8 @@ const BATCH: usize = 10_000;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
     let docs = read_docs(&cli.docs)?;
-    let queries: Vec<String> = read_lines(&cli.queries)?.iter().map(|line| serde_json::from_str(line)).collect::<Result<_, _>>()?;
+    let queries: Vec<String> =
+        read_lines(&cli.queries)?.iter().map(|line| serde_json::from_str(line)).collect::<Result<_, _>>()?;
 
     let dir = tempfile::tempdir()?;
     let index = FullTextIndex::open(dir.path())?;
@@ -57,7 +58,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     fts5.execute_batch("COMMIT;")?;
     let fts5_seconds = started.elapsed().as_secs_f64();
 
-    let query_of = |text: &str| SearchQuery { text: text.to_owned(), org: "org".to_owned(), limit: 10, ..SearchQuery::default() };
+    let query_of =
+        |text: &str| SearchQuery { text: text.to_owned(), org: "org".to_owned(), limit: 10, ..SearchQuery::default() };
     let ranked = time(&queries, |text| Ok(index.ranked_ids(&query_of(text), 10)?.len()))?;
     let page = time(&queries, |text| Ok(index.search(&query_of(text))?.hits.len()))?;
     let mut statement = fts5.prepare("SELECT doc_id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 10")?;
@@ -86,7 +88,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// p50 and p99 of `ask` over every query, in milliseconds, after a warm-up pass.
-fn time(queries: &[String], mut ask: impl FnMut(&str) -> Result<usize, Box<dyn std::error::Error>>) -> Result<Value, Box<dyn std::error::Error>> {
+fn time(
+    queries: &[String],
+    mut ask: impl FnMut(&str) -> Result<usize, Box<dyn std::error::Error>>,
+) -> Result<Value, Box<dyn std::error::Error>> {
     for query in queries.iter().take(100) {
         ask(query)?;
     }

@@ -17,6 +17,7 @@ pub mod indexer;
 pub mod model;
 pub mod passages;
 pub mod semantic;
+mod stemming;
 pub mod vectors;
 
 use std::path::Path;
