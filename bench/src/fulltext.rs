@@ -64,15 +64,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let page = time(&queries, |text| Ok(index.search(&query_of(text))?.hits.len()))?;
     let mut statement = fts5.prepare("SELECT doc_id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 10")?;
     let baseline = time(&queries, |text| {
-        let words: Vec<String> = text
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(|w| format!("\"{}\"", w.to_lowercase()))
-            .collect();
-        if words.is_empty() {
-            return Ok(0);
-        }
-        let rows = statement.query_map([words.join(" OR ")], |row| row.get::<_, String>(0))?;
+        let Some(expression) = search::eval::fts5_any_word(text) else { return Ok(0) };
+        let rows = statement.query_map([expression], |row| row.get::<_, String>(0))?;
         Ok(rows.count())
     })?;
     let docs_per_second = |seconds: f64| docs.len() as f64 / seconds;

@@ -6,6 +6,17 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+/// The FTS5 `MATCH` expression of the baseline for `text`: any of its words, each quoted
+/// (so that FTS5 reads no syntax in it); `None` when it has no word.
+pub fn fts5_any_word(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{}\"", w.to_lowercase()))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" OR "))
+}
+
 /// A document of a collection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvalDoc {

@@ -282,17 +282,10 @@ impl Fts5 {
 
     /// The best `depth` documents by `bm25()` for any of the query's words.
     fn search(&self, text: &str, depth: usize) -> Result<Vec<String>, Failure> {
-        let words: Vec<String> = text
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(|w| format!("\"{}\"", w.to_lowercase()))
-            .collect();
-        if words.is_empty() {
-            return Ok(Vec::new());
-        }
+        let Some(expression) = search::eval::fts5_any_word(text) else { return Ok(Vec::new()) };
         let mut statement =
             self.conn.prepare_cached("SELECT doc_id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT ?")?;
-        let rows = statement.query_map((words.join(" OR "), depth as i64), |row| row.get::<_, String>(0))?;
+        let rows = statement.query_map((expression, depth as i64), |row| row.get::<_, String>(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
