@@ -114,7 +114,7 @@ def main():
     rows = np.arange(len(vectors))
     engagement, tagged = rows % ENGAGEMENTS, rows % 100 == 7
     truth = {
-        "all": exact_top10(vectors, queries),
+        "unfiltered": exact_top10(vectors, queries),
         "engagement": exact_top10(vectors, queries, engagement == FILTER_ENGAGEMENT),
         "tag": exact_top10(vectors, queries, tagged),
     }

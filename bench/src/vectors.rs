@@ -25,7 +25,7 @@ struct Cli {
     /// Query vectors
     #[arg(long)]
     queries: PathBuf,
-    /// The exact top 10 of each query: JSON `{"all": [[[row, similarity], ...], ...], "engagement": ..., "tag": ...}`
+    /// The exact top 10 of each query: JSON `{"unfiltered": [[[row, similarity], ...], ...], "engagement": ..., "tag": ...}`
     #[arg(long)]
     truth: PathBuf,
 }
@@ -55,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let build_seconds = started.elapsed().as_secs_f64();
     let tagged: HashSet<String> = (0..vectors.len()).filter(|i| i % 100 == 7).map(|i| i.to_string()).collect();
 
-    let unfiltered = measure(&queries, &truth["all"], |vector| index.search(&base(vector)));
+    let unfiltered = measure(&queries, &truth["unfiltered"], |vector| index.search(&base(vector)));
     let by_engagement = measure(&queries, &truth["engagement"], |vector| {
         index.search(&VectorQuery { engagement: Some(FILTER_ENGAGEMENT), ..base(vector) })
     });
