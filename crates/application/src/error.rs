@@ -31,6 +31,9 @@ pub enum AppError {
     /// Too many attempts; retry after the given time.
     #[error("too many attempts; retry in {} seconds", .0.seconds())]
     Throttled(crate::security::throttle::RetryAfter),
+    /// The organization's monthly AI budget is spent; the local provider can still answer.
+    #[error("{0}")]
+    BudgetExceeded(String),
     /// A capability of this server is off or not ready (the message says which and why).
     #[error("{0}")]
     Unavailable(String),

@@ -2,6 +2,7 @@
 //! projection) and queries are answered. HTTP handlers, the CLI and background jobs all call
 //! [`App`]; none of them touches the event store directly.
 
+pub mod assistance;
 pub mod commands;
 pub mod context;
 pub mod error;
@@ -28,6 +29,8 @@ pub struct App<S> {
     search: Option<Arc<search::FullTextIndex>>,
     /// Semantic search, when this process runs the embedder (it may be starting or off).
     semantic: Option<Arc<search::semantic::SemanticSearch>>,
+    /// The AI models and routes (by default every task goes to the built-in local provider).
+    assistant: Arc<ai::Assistant>,
 }
 
 impl<S: std::fmt::Debug> std::fmt::Debug for App<S> {
@@ -50,7 +53,7 @@ impl<S: Store> App<S> {
             security::tokens::SigningKey::disabled()
         });
         let security = Arc::new(Security::new(key, SecuritySettings::default()));
-        Self { store, clock, ids, security, search: None, semantic: None }
+        Self { store, clock, ids, security, search: None, semantic: None, assistant: Arc::default() }
     }
 
     /// The same application with this signing key and these security settings.
@@ -68,6 +71,12 @@ impl<S: Store> App<S> {
     /// The same application ranking by meaning too, through `semantic`.
     pub fn with_semantic(mut self, semantic: Arc<search::semantic::SemanticSearch>) -> Self {
         self.semantic = Some(semantic);
+        self
+    }
+
+    /// The same application answering AI requests through `assistant`.
+    pub fn with_assistant(mut self, assistant: Arc<ai::Assistant>) -> Self {
+        self.assistant = assistant;
         self
     }
 

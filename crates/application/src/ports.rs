@@ -2,13 +2,22 @@
 
 use time::OffsetDateTime;
 
-/// Storage: the event log, the read models it projects, security state and search history.
+/// Storage: the event log, the read models it projects, security state, search history and the
+/// AI cost ledger.
 pub trait Store:
-    store::EventStore + store::ReadModels + store::auth::AuthStore + store::search_history::SearchHistory
+    store::EventStore
+    + store::ReadModels
+    + store::auth::AuthStore
+    + store::search_history::SearchHistory
+    + store::ai_ledger::AiLedger
 {
 }
 impl<T> Store for T where
-    T: store::EventStore + store::ReadModels + store::auth::AuthStore + store::search_history::SearchHistory
+    T: store::EventStore
+        + store::ReadModels
+        + store::auth::AuthStore
+        + store::search_history::SearchHistory
+        + store::ai_ledger::AiLedger
 {
 }
 

@@ -40,6 +40,9 @@ pub struct FileSettings {
     pub storage: FileStorage,
     #[serde(default)]
     pub http: FileHttp,
+    /// AI models and the task routing matrix; without it every task goes to `local`.
+    #[serde(default)]
+    pub ai: ai::AiConfig,
 }
 
 /// The `[http]` table of the configuration file.

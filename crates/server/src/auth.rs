@@ -83,6 +83,8 @@ pub mod perm {
         WriteTaxonomy,
         ManageApiKeys,
         ReadAuditTrail,
+        UseAi,
+        ReadAiUsage,
     );
 
     /// Any authenticated principal, whatever its role (its own profile and sessions).

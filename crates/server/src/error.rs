@@ -26,6 +26,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     UnsupportedMediaType,
     RateLimited,
+    /// The organization's monthly AI budget is spent (the local provider still answers).
+    BudgetExceeded,
     Internal,
     Unavailable,
 }
@@ -43,6 +45,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::BudgetExceeded => StatusCode::PAYMENT_REQUIRED,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -98,25 +101,36 @@ impl ApiError {
 
     /// Renders the envelope with `request_id`.
     pub fn render(&self, request_id: Option<&str>) -> Response {
-        #[derive(Serialize)]
-        struct Envelope<'a> {
-            error: Body<'a>,
-        }
-        #[derive(Serialize)]
-        struct Body<'a> {
-            code: ErrorCode,
-            message: &'a str,
-            details: &'a [FieldError],
-            request_id: Option<&'a str>,
-        }
-        let body =
-            Envelope { error: Body { code: self.code, message: &self.message, details: &self.details, request_id } };
-        let mut response = (self.status, Json(body)).into_response();
+        let mut response = (self.status, Json(self.envelope(request_id))).into_response();
         if let Some(seconds) = self.retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
+}
+
+impl ApiError {
+    /// The envelope as JSON text, for an error reported inside a stream (an SSE `error` event).
+    pub fn envelope_json(&self) -> String {
+        serde_json::to_string(&self.envelope(None)).unwrap_or_default()
+    }
+
+    fn envelope<'a>(&'a self, request_id: Option<&'a str>) -> EnvelopeRef<'a> {
+        EnvelopeRef { error: BodyRef { code: self.code, message: &self.message, details: &self.details, request_id } }
+    }
+}
+
+#[derive(Serialize)]
+struct EnvelopeRef<'a> {
+    error: BodyRef<'a>,
+}
+
+#[derive(Serialize)]
+struct BodyRef<'a> {
+    code: ErrorCode,
+    message: &'a str,
+    details: &'a [FieldError],
+    request_id: Option<&'a str>,
 }
 
 /// The error envelope, as the OpenAPI document describes it.
@@ -171,6 +185,7 @@ impl From<AppError> for ApiError {
                 ApiError::internal()
             }
             AppError::Unavailable(message) => ApiError::new(ErrorCode::Unavailable, message),
+            AppError::BudgetExceeded(message) => ApiError::new(ErrorCode::BudgetExceeded, message),
             AppError::Internal(cause) => {
                 tracing::error!(%cause, "internal failure");
                 ApiError::internal()

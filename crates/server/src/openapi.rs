@@ -55,6 +55,10 @@ use crate::routes;
         routes::search::search,
         routes::search::history,
         routes::search::clear_history,
+        routes::ai::summary,
+        routes::ai::ask,
+        routes::ai::risk_assessment,
+        routes::ai::usage,
         routes::items::trash,
         routes::items::create,
         routes::items::get,
@@ -92,6 +96,7 @@ use crate::routes;
         (name = "items", description = "The knowledge base"),
         (name = "taxonomy", description = "Categories, tags and templates"),
         (name = "search", description = "Full-text search with highlights and facets, and the caller's search history"),
+        (name = "ai", description = "AI help over the knowledge base: summaries, cited answers and risk checklists (JSON or Server-Sent Events), with every model call in the usage ledger"),
         (name = "admin", description = "API keys and the audit trail"),
     )
 )]

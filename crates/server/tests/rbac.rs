@@ -168,6 +168,19 @@ fn table() -> Vec<Row> {
         ),
         row(M::DELETE, "/api/v1/api-keys/{api_key}", none.clone(), F::ApiKey, [204, 204, 403, 403, 403]),
         row(M::GET, "/api/v1/events", none.clone(), F::Nothing, [200, 200, 403, 403, 403]),
+        row(M::GET, "/api/v1/search?q=shared", none.clone(), F::Nothing, [200; 5]),
+        row(M::GET, "/api/v1/search/history", none.clone(), F::Nothing, [200; 5]),
+        row(M::DELETE, "/api/v1/search/history", none.clone(), F::Nothing, [204; 5]),
+        row(M::POST, "/api/v1/items/{item}/summary", json!({}), F::Item, [200, 200, 200, 200, 403]),
+        row(M::POST, "/api/v1/ask", json!({"question": "shared"}), F::Nothing, [200, 200, 200, 200, 403]),
+        row(
+            M::POST,
+            "/api/v1/engagements/{engagement}/risk-assessment",
+            json!({}),
+            F::Engagement,
+            [200, 200, 200, 200, 403],
+        ),
+        row(M::GET, "/api/v1/ai/usage", none.clone(), F::Nothing, [200, 200, 403, 403, 403]),
         row(
             M::POST,
             "/api/v1/auth/password",
@@ -188,7 +201,7 @@ struct World {
 }
 
 async fn world() -> World {
-    let api = Api::new().await;
+    let api = Api::searching().await;
     let owner = api.sign_up("owner").await;
     let mut roles = vec![owner.clone()];
     for role in &ROLES[1..] {

@@ -2,6 +2,7 @@
 //! append durable with one fsync per batch, the hash-chained log, inline projections into the
 //! core read models, replay, and the embedded migrations.
 
+mod ai_ledger;
 mod auth;
 mod checkpoint;
 mod database;

@@ -2,6 +2,7 @@
 //! the log tamper-evident, durable subscriptions, the read-model query port, and the contract
 //! test suite that every backend must pass.
 
+pub mod ai_ledger;
 pub mod auth;
 pub mod chain;
 pub mod contract;

@@ -30,11 +30,16 @@ pub enum Permission {
     ManageApiKeys,
     /// Read the organization's audit trail.
     ReadAuditTrail,
+    /// Ask the AI assistant (summaries, answers, risk checklists) over what the caller may read;
+    /// paid models spend the organization's budget.
+    UseAi,
+    /// See the organization's AI usage and costs.
+    ReadAiUsage,
 }
 
 impl Permission {
     /// Every permission, in the order of the documented table.
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 14] = [
         Permission::ReadOrganization,
         Permission::ManageOrganization,
         Permission::ReadMembers,
@@ -47,6 +52,8 @@ impl Permission {
         Permission::WriteTaxonomy,
         Permission::ManageApiKeys,
         Permission::ReadAuditTrail,
+        Permission::UseAi,
+        Permission::ReadAiUsage,
     ];
 
     /// The permission's name in documentation and errors.
@@ -64,6 +71,8 @@ impl Permission {
             Permission::WriteTaxonomy => "write_taxonomy",
             Permission::ManageApiKeys => "manage_api_keys",
             Permission::ReadAuditTrail => "read_audit_trail",
+            Permission::UseAi => "use_ai",
+            Permission::ReadAiUsage => "read_ai_usage",
         }
     }
 
@@ -72,12 +81,13 @@ impl Permission {
         use Permission as P;
         match role {
             Role::Owner | Role::Admin => true,
-            Role::Consultant => {
-                !matches!(self, P::ManageOrganization | P::ManageMembers | P::ManageApiKeys | P::ReadAuditTrail)
-            }
+            Role::Consultant => !matches!(
+                self,
+                P::ManageOrganization | P::ManageMembers | P::ManageApiKeys | P::ReadAuditTrail | P::ReadAiUsage
+            ),
             Role::Viewer => matches!(
                 self,
-                P::ReadOrganization | P::ReadMembers | P::ReadEngagements | P::ReadItems | P::ReadTaxonomy
+                P::ReadOrganization | P::ReadMembers | P::ReadEngagements | P::ReadItems | P::ReadTaxonomy | P::UseAi
             ),
             Role::Guest => matches!(self, P::ReadOrganization | P::ReadEngagements | P::ReadItems),
         }

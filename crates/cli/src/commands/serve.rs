@@ -37,6 +37,8 @@ pub async fn run(args: ServeArgs, init_logging: fn(LogFormat)) -> Result<(), Fai
     let file = load_file(args.storage.config.as_deref())?;
     init_logging(args.log_format.or(file.log_format).unwrap_or_default());
     let listen = resolve_listen(args.listen.as_deref(), &file)?;
+    let assistant = ai::Assistant::new(&file.ai, |variable| std::env::var(variable).ok())
+        .map_err(|e| Failure::from(e.to_string()))?;
     let (store, settings) = open_store(&args.storage).await?;
     let listener =
         TcpListener::bind(listen).await.map_err(|e| Failure::from(format!("cannot listen on {listen}: {e}")))?;
@@ -57,7 +59,8 @@ pub async fn run(args: ServeArgs, init_logging: fn(LogFormat)) -> Result<(), Fai
     let app = App::new(store.clone())
         .with_security(key, SecuritySettings::default())
         .with_search(index)
-        .with_semantic(semantic);
+        .with_semantic(semantic)
+        .with_assistant(Arc::new(assistant));
     let router = server::router(app, &http_settings(&file)).map_err(Failure::from)?;
     server::serve(listener, router, shutdown_signal()).await?;
     let _ = stop_background.send(true);

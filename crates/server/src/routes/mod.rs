@@ -1,6 +1,7 @@
 //! Routes, one module per resource. [`router`] is the route table of the whole service: the
 //! probes, the public authentication routes, and the protected API.
 
+pub mod ai;
 pub mod api_keys;
 pub mod auth;
 pub mod categories;
@@ -69,6 +70,10 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/api-keys", get(api_keys::list::<S>).post(api_keys::create::<S>))
         .route("/api-keys/{id}", delete(api_keys::revoke::<S>))
         .route("/events", get(events::list::<S>))
+        .route("/items/{id}/summary", post(ai::summary::<S>))
+        .route("/ask", post(ai::ask::<S>))
+        .route("/engagements/{id}/risk-assessment", post(ai::risk_assessment::<S>))
+        .route("/ai/usage", get(ai::usage::<S>))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::idempotency::<S>))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::authenticate::<S>));
     Router::new()

@@ -257,7 +257,7 @@ impl From<AppError> for WebError {
                 WebError::Unavailable("The database is unavailable; try again shortly.".to_owned())
             }
             AppError::Store(StoreError::Invalid(message)) => WebError::BadRequest(message),
-            AppError::Unavailable(message) => WebError::Unavailable(message),
+            AppError::Unavailable(message) | AppError::BudgetExceeded(message) => WebError::Unavailable(message),
             AppError::Store(other) => WebError::Internal(format!("{other:?}")),
             AppError::Internal(cause) => WebError::Internal(cause),
         }
@@ -338,7 +338,9 @@ impl From<crate::error::ApiError> for WebError {
             ErrorCode::Conflict | ErrorCode::PreconditionFailed => WebError::Conflict(error.message),
             ErrorCode::PayloadTooLarge => WebError::PayloadTooLarge,
             ErrorCode::UnsupportedMediaType => WebError::UnsupportedMediaType,
-            ErrorCode::RateLimited | ErrorCode::Unavailable => WebError::Unavailable(error.message),
+            ErrorCode::RateLimited | ErrorCode::Unavailable | ErrorCode::BudgetExceeded => {
+                WebError::Unavailable(error.message)
+            }
             ErrorCode::Internal => WebError::Internal(error.message),
             ErrorCode::ValidationError | ErrorCode::MethodNotAllowed => WebError::BadRequest(error.message),
         }

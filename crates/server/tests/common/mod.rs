@@ -124,6 +124,15 @@ impl Api {
         Self { router, t, index: Some(index), _stop_indexer: Some(stop) }
     }
 
+    /// A searching server whose AI requests go through `assistant`.
+    pub async fn assisting(assistant: ai::Assistant) -> Self {
+        let mut api = Self::searching().await;
+        let index = api.index.clone().expect("an index");
+        let app = api.t.app.clone().with_search(index).with_assistant(std::sync::Arc::new(assistant));
+        api.router = server::router(app, &HttpSettings::default()).expect("router");
+        api
+    }
+
     /// A server that also searches by meaning, as `consailt serve` does: the model is loaded
     /// (fetched first when missing) before this returns, and the embedder follows writes.
     pub async fn searching_semantically() -> Self {

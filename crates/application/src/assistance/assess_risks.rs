@@ -1,0 +1,45 @@
+//! A risk checklist for one engagement, from its items and the organization's lessons learned.
+
+use ai::{Request, Source};
+use store::read_model::{ItemFilter, PageRequest, SortKey};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::{AiAnswer, bounded};
+use crate::{App, AppError, Store, TenantContext};
+
+/// The engagement's most recently changed items a checklist reads at most.
+const ENGAGEMENT_ITEMS: u32 = 30;
+/// Lessons learned it reads at most.
+const LESSONS: u32 = 20;
+
+impl<S: Store> App<S> {
+    /// Assesses engagement `id`'s risks (routed as `risk_assessment`).
+    pub async fn assess_risks(
+        &self,
+        ctx: &TenantContext,
+        id: &str,
+        local_only: bool,
+        sink: Option<&UnboundedSender<String>>,
+    ) -> Result<AiAnswer, AppError> {
+        let engagement = self.get_engagement(ctx, id).await?;
+        let of_engagement = ItemFilter { engagement: Some(id.to_owned()), ..ItemFilter::default() };
+        let sources = self.sources(ctx, of_engagement, ENGAGEMENT_ITEMS).await?;
+        let lessons_filter = ItemFilter { kind: Some("lesson_learned".to_owned()), ..ItemFilter::default() };
+        let lessons = self.sources(ctx, lessons_filter, LESSONS).await?;
+        let name = format!("{} ({}, phase {})", engagement.name, engagement.client, engagement.phase);
+        self.assist(ctx, Request::AssessRisks { engagement: name, sources, lessons }, local_only, sink).await
+    }
+
+    /// The text of the first `limit` items of `filter` the caller may read, newest first.
+    async fn sources(&self, ctx: &TenantContext, filter: ItemFilter, limit: u32) -> Result<Vec<Source>, AppError> {
+        let page = PageRequest { sort: SortKey::UpdatedAt, descending: true, limit, after: None };
+        let listed = self.list_items(ctx, filter, &page).await?;
+        let mut sources = Vec::with_capacity(listed.rows.len());
+        for summary in listed.rows {
+            if let Some(item) = self.store.item(ctx.org.as_str(), &summary.id).await? {
+                sources.push(Source { item_id: item.id, title: item.title, text: bounded(&item.body) });
+            }
+        }
+        Ok(sources)
+    }
+}

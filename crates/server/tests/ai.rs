@@ -1,0 +1,425 @@
+//! AI help through the real router: the built-in local provider's cited answers, and an
+//! OpenAI-compatible server implemented here (the documented wire format, streamed and not)
+//! that records every prompt it receives, to check pseudonymization, fallback, the circuit
+//! breaker, budgets, costs, the response cache and streaming over Server-Sent Events.
+
+mod common;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{Method, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+use tower::ServiceExt;
+
+use common::{Api, Session};
+
+/// What the fake provider does with its next request.
+#[derive(Debug, Clone)]
+enum Behaviour {
+    /// Answers `text` in one JSON body, reporting the given usage.
+    Reply { text: String, prompt_tokens: u64, completion_tokens: u64 },
+    /// Streams `pieces` as SSE chunks, `gap` apart.
+    Stream { pieces: Vec<String>, gap: Duration },
+    /// Fails with this status.
+    Fail(u16),
+}
+
+/// An OpenAI-compatible `/v1/chat/completions` that follows a script (the last step repeats)
+/// and keeps every request body.
+#[derive(Clone, Default)]
+struct FakeProvider {
+    script: Arc<Mutex<VecDeque<Behaviour>>>,
+    received: Arc<Mutex<Vec<Value>>>,
+}
+
+impl FakeProvider {
+    /// Serves on a free loopback port; answers the base URL.
+    async fn start(script: Vec<Behaviour>) -> (Self, String) {
+        let fake = Self { script: Arc::new(Mutex::new(script.into())), ..Self::default() };
+        let router = axum::Router::new()
+            .route("/v1/chat/completions", axum::routing::post(chat_completions))
+            .with_state(fake.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(async move { axum::serve(listener, router).await.expect("fake provider") });
+        (fake, format!("http://{address}/v1"))
+    }
+
+    async fn then(&self, behaviour: Behaviour) {
+        let mut script = self.script.lock().await;
+        script.clear();
+        script.push_back(behaviour);
+    }
+
+    async fn requests(&self) -> Vec<Value> {
+        self.received.lock().await.clone()
+    }
+}
+
+async fn chat_completions(State(fake): State<FakeProvider>, Json(body): Json<Value>) -> Response {
+    fake.received.lock().await.push(body.clone());
+    let behaviour = {
+        let mut script = fake.script.lock().await;
+        if script.len() > 1 { script.pop_front() } else { script.front().cloned() }
+    };
+    match behaviour.expect("a scripted behaviour") {
+        Behaviour::Fail(status) => {
+            (StatusCode::from_u16(status).expect("status"), Json(json!({"error": {"message": "scripted failure"}})))
+                .into_response()
+        }
+        Behaviour::Reply { text, prompt_tokens, completion_tokens } => Json(json!({
+            "id": "chatcmpl-1", "object": "chat.completion", "model": body["model"],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                      "total_tokens": prompt_tokens + completion_tokens}
+        }))
+        .into_response(),
+        Behaviour::Stream { pieces, gap } => {
+            assert_eq!(body["stream"], json!(true), "a streamed answer is asked for with stream: true");
+            let count = pieces.len();
+            let chunks =
+                futures_util::stream::iter(pieces.into_iter().enumerate()).then(move |(i, piece)| async move {
+                    if i > 0 {
+                        tokio::time::sleep(gap).await;
+                    }
+                    let chunk = json!({"choices": [{"index": 0, "delta": {"content": piece}}]});
+                    let mut event = format!("data: {chunk}\n\n");
+                    if i + 1 == count {
+                        let usage = json!({"choices": [], "usage": {"prompt_tokens": 10, "completion_tokens": count}});
+                        event.push_str(&format!("data: {usage}\n\ndata: [DONE]\n\n"));
+                    }
+                    Ok::<_, std::convert::Infallible>(event)
+                });
+            Response::builder()
+                .header(header::CONTENT_TYPE, "text/event-stream")
+                .body(Body::from_stream(chunks))
+                .expect("response")
+        }
+    }
+}
+
+/// An assistant whose every task goes to `models` in order (`local` may be one of them).
+fn assistant(models: Value, route: &[&str]) -> ai::Assistant {
+    let routes: serde_json::Map<String, Value> =
+        ai::Task::ALL.iter().map(|t| (t.as_str().to_owned(), json!(route))).collect();
+    let config: ai::AiConfig = serde_json::from_value(json!({"models": models, "routes": routes})).expect("config");
+    ai::Assistant::new(&config, |_| Some("sk-test".to_owned())).expect("valid config")
+}
+
+fn remote(base_url: &str, extra: Value) -> Value {
+    let mut model = json!({"provider": "openai", "base_url": base_url, "model": "gpt-test", "api_key_env": "TEST_KEY",
+                           "retries": 0, "retry_backoff_ms": 1});
+    model.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
+    model
+}
+
+async fn create_item(api: &Api, who: &Session, body: Value) -> String {
+    let reply = api.post("/api/v1/items").token(&who.access).json(body).send().await.expect(StatusCode::CREATED);
+    reply.body["id"].as_str().expect("id").to_owned()
+}
+
+async fn create_engagement(api: &Api, who: &Session, client: &str) -> String {
+    let reply = api
+        .post("/api/v1/engagements")
+        .token(&who.access)
+        .json(json!({"name": "Pricing review", "client": client}))
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
+    reply.body["id"].as_str().expect("id").to_owned()
+}
+
+/// Asks until the answer cites something (the index follows writes within moments).
+async fn ask_until_cited(api: &Api, who: &Session, body: Value) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let reply = api.post("/api/v1/ask").token(&who.access).json(body.clone()).send().await.expect(StatusCode::OK);
+        if !reply.body["citations"].as_array().expect("citations").is_empty() || Instant::now() > deadline {
+            return reply.body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_local_provider_answers_summarizes_and_assesses_risks_citing_what_the_items_say() {
+    let api = Api::assisting(ai::Assistant::default()).await;
+    let owner = api.sign_up("Olga").await;
+    let engagement = create_engagement(&api, &owner, "Initech").await;
+    let body = "The retainer fee is 12,000 EUR per month. Invoices are due within 30 days. \
+                The client keeps adding requirements to the scope of the pricing model.";
+    let item = create_item(
+        &api,
+        &owner,
+        json!({"kind": "note", "title": "Commercial terms", "body": body, "engagement_id": engagement}),
+    )
+    .await;
+    create_item(
+        &api,
+        &owner,
+        json!({"kind": "lesson_learned", "title": "Vendor delays", "body": "The vendor integration was delayed by six weeks last year."}),
+    )
+    .await;
+
+    let answer = ask_until_cited(&api, &owner, json!({"question": "What is the retainer fee?"})).await;
+    assert_eq!(answer["model"], "local");
+    assert_eq!(answer["extractive"], true);
+    assert!(answer["answer"].as_str().expect("text").contains("not generated"), "{answer}");
+    let citations = answer["citations"].as_array().expect("citations");
+    assert_eq!(citations[0]["item_id"], item.as_str());
+    for citation in citations {
+        let id = citation["item_id"].as_str().expect("id");
+        let cited = api.get(&format!("/api/v1/items/{id}")).token(&owner.access).send().await.expect(StatusCode::OK);
+        let passage = citation["passage"].as_str().expect("passage");
+        assert!(cited.body["body"].as_str().expect("body").contains(passage), "{passage} is not in item {id}");
+    }
+
+    let summary = api
+        .post(&format!("/api/v1/items/{item}/summary"))
+        .token(&owner.access)
+        .json(json!({}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    assert!(summary.body["answer"].as_str().expect("text").starts_with("Extractive summary"));
+
+    let risks = api
+        .post(&format!("/api/v1/engagements/{engagement}/risk-assessment"))
+        .token(&owner.access)
+        .json(json!({}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    let text = risks.body["answer"].as_str().expect("text");
+    assert!(text.contains("Scope:") && text.contains("Dependencies:"), "{text}");
+    let cited: Vec<&str> =
+        risks.body["citations"].as_array().expect("citations").iter().filter_map(|c| c["title"].as_str()).collect();
+    assert!(cited.contains(&"Commercial terms") && cited.contains(&"Vendor delays"), "{cited:?}");
+
+    // Another organization's principal gets 404 on these ids; a viewer may ask, not read usage.
+    let stranger = api.sign_up("Sam").await;
+    for path in [format!("/api/v1/items/{item}/summary"), format!("/api/v1/engagements/{engagement}/risk-assessment")] {
+        api.post(&path).token(&stranger.access).json(json!({})).send().await.expect(StatusCode::NOT_FOUND);
+    }
+    let viewer = api.member(&owner, "viewer").await;
+    api.post("/api/v1/ask").token(&viewer.access).json(json!({"question": "fee?"})).send().await.expect(StatusCode::OK);
+    api.get("/api/v1/ai/usage").token(&viewer.access).send().await.expect(StatusCode::FORBIDDEN);
+
+    let usage = api.get("/api/v1/ai/usage").token(&owner.access).send().await.expect(StatusCode::OK);
+    let rows = usage.body["data"].as_array().expect("rows");
+    assert!(rows.iter().all(|r| r["model"] == "local" && r["cost_microcents"] == 0), "{rows:?}");
+    let tasks: Vec<&str> = rows.iter().filter_map(|r| r["task"].as_str()).collect();
+    for task in ["knowledge_qa", "quick_summary", "risk_assessment"] {
+        assert!(tasks.contains(&task), "{task} not in {tasks:?}");
+    }
+}
+
+#[tokio::test]
+async fn prompts_leave_pseudonymized_and_answers_come_back_restored() {
+    let (fake, base_url) = FakeProvider::start(vec![Behaviour::Reply {
+        text: "Write to [EMAIL_1] about [CLIENT_1]; card [CARD_1] is on file [1].".to_owned(),
+        prompt_tokens: 120,
+        completion_tokens: 30,
+    }])
+    .await;
+    let api = Api::assisting(assistant(json!({"remote": remote(&base_url, json!({}))}), &["remote"])).await;
+    let owner = api.sign_up("Olga").await;
+    let engagement = create_engagement(&api, &owner, "Globex Industries").await;
+    let secrets = [
+        "Globex Industries",
+        "cfo@globex.example",
+        "+44 20 7946 0958",
+        "GB82 WEST 1234 5698 7654 32",
+        "4111 1111 1111 1111",
+        "https://deploy:hunter22@git.globex.example/repo",
+    ];
+    let body = format!(
+        "Globex Industries' CFO ({}, {}) pays from {} with card {}. Code lives at {}. Olga approved the terms.",
+        secrets[1], secrets[2], secrets[3], secrets[4], secrets[5]
+    );
+    let item = create_item(
+        &api,
+        &owner,
+        json!({"kind": "note", "title": "Globex Industries billing", "body": body, "engagement_id": engagement}),
+    )
+    .await;
+
+    let reply = api
+        .post(&format!("/api/v1/items/{item}/summary"))
+        .token(&owner.access)
+        .json(json!({}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(reply.body["model"], "remote");
+    assert_eq!(reply.body["extractive"], false);
+    assert_eq!(
+        reply.body["answer"],
+        "Write to cfo@globex.example about Globex Industries; card 4111 1111 1111 1111 is on file [1]."
+    );
+    assert_eq!(reply.body["citations"][0]["item_id"], item.as_str());
+
+    let requests = fake.requests().await;
+    assert_eq!(requests.len(), 1);
+    let prompt = requests[0]["messages"].to_string();
+    for secret in secrets {
+        assert!(!prompt.contains(secret), "{secret} reached the provider: {prompt}");
+    }
+    assert!(!prompt.contains("hunter22") && !prompt.contains("Olga"), "{prompt}");
+    for placeholder in ["[CLIENT_1]", "[PERSON_1]", "[EMAIL_1]", "[PHONE_1]", "[IBAN_1]", "[CARD_1]", "[URL_1]"] {
+        assert!(prompt.contains(placeholder), "{placeholder} missing from {prompt}");
+    }
+    assert_eq!(requests[0]["model"], "gpt-test");
+}
+
+#[tokio::test]
+async fn a_failing_model_falls_back_and_its_breaker_opens_then_half_opens() {
+    let (fake, base_url) = FakeProvider::start(vec![Behaviour::Fail(500)]).await;
+    let flaky = remote(&base_url, json!({"breaker_failures": 2, "breaker_cool_down_ms": 300}));
+    let api = Api::assisting(assistant(json!({"flaky": flaky}), &["flaky", "local"])).await;
+    let owner = api.sign_up("Olga").await;
+    let item = create_item(
+        &api,
+        &owner,
+        json!({"kind": "note", "title": "Plan", "body": "The plan has three phases. Phase one maps the market."}),
+    )
+    .await;
+    let summarize = || async {
+        let path = format!("/api/v1/items/{item}/summary");
+        api.post(&path).token(&owner.access).json(json!({})).send().await.expect(StatusCode::OK).body
+    };
+
+    for _ in 0..2 {
+        assert_eq!(summarize().await["model"], "local", "a 500 falls back to the next model");
+    }
+    assert_eq!(fake.requests().await.len(), 2);
+    assert_eq!(summarize().await["model"], "local");
+    assert_eq!(fake.requests().await.len(), 2, "the open breaker skips the model");
+
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    fake.then(Behaviour::Reply { text: "Three phases [1].".to_owned(), prompt_tokens: 5, completion_tokens: 3 }).await;
+    assert_eq!(summarize().await["model"], "flaky", "after the cool-down one trial call goes through");
+    assert_eq!(fake.requests().await.len(), 3);
+
+    let usage = api.get("/api/v1/ai/usage").token(&owner.access).send().await.expect(StatusCode::OK);
+    let flaky_row = usage.body["data"].as_array().expect("rows").iter().find(|r| r["model"] == "flaky").cloned();
+    let flaky_row = flaky_row.expect("flaky calls recorded");
+    assert_eq!(flaky_row["failures"], 3, "two failed calls and one skipped by the breaker: {flaky_row}");
+    assert_eq!(flaky_row["calls"], 4);
+}
+
+#[tokio::test]
+async fn the_budget_refuses_paid_calls_costs_follow_prices_and_repeats_hit_the_cache() {
+    let (fake, base_url) = FakeProvider::start(vec![Behaviour::Reply {
+        text: "An answer [1].".to_owned(),
+        prompt_tokens: 100,
+        completion_tokens: 50,
+    }])
+    .await;
+    // 20,000 cents per million input tokens and 40,000 per million output: 4 cents a call.
+    let paid = remote(&base_url, json!({"input_cents_per_million": 20000, "output_cents_per_million": 40000}));
+    let api = Api::assisting(assistant(json!({"paid": paid}), &["paid", "local"])).await;
+    let owner = api.sign_up("Olga").await;
+    api.patch("/api/v1/organization")
+        .token(&owner.access)
+        .json(json!({"ai_monthly_budget_cents": 5}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    let mut items = Vec::new();
+    for title in ["First", "Second", "Third"] {
+        let body = json!({"kind": "note", "title": title, "body": format!("{title} note about pricing and churn.")});
+        items.push(create_item(&api, &owner, body).await);
+    }
+    let summarize = |item: &str, local: bool| {
+        let path = format!("/api/v1/items/{item}/summary");
+        let call = api.post(&path).token(&owner.access).json(json!({"local": local}));
+        async move { call.send().await }
+    };
+
+    summarize(&items[0], false).await.expect(StatusCode::OK);
+    let again = summarize(&items[0], false).await.expect(StatusCode::OK);
+    assert_eq!(again.body["model"], "paid");
+    assert_eq!(fake.requests().await.len(), 1, "the same prompt is answered from the cache");
+    summarize(&items[1], false).await.expect(StatusCode::OK);
+
+    let refused = summarize(&items[2], false).await.expect(StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(refused.code(), "BUDGET_EXCEEDED");
+    assert!(refused.body["error"]["message"].as_str().expect("message").contains("local provider"));
+    assert_eq!(fake.requests().await.len(), 2, "no paid call past the budget");
+    let local = summarize(&items[2], true).await.expect(StatusCode::OK);
+    assert_eq!(local.body["model"], "local");
+
+    let usage = api.get("/api/v1/ai/usage").token(&owner.access).send().await.expect(StatusCode::OK);
+    assert_eq!(usage.body["month_spent_cents"], 8.0, "{}", usage.body);
+    assert_eq!(usage.body["monthly_budget_cents"], 5);
+    let rows = usage.body["data"].as_array().expect("rows");
+    let paid_row = rows.iter().find(|r| r["model"] == "paid").expect("paid calls");
+    assert_eq!(paid_row["cost_microcents"], 8_000_000);
+    assert_eq!(paid_row["input_tokens"], 200);
+    assert_eq!(paid_row["output_tokens"], 100);
+    assert_eq!(paid_row["cache_hits"], 1);
+    assert_eq!(paid_row["calls"], 4, "two paid, one cached, one refused: {paid_row}");
+    assert_eq!(paid_row["failures"], 1);
+}
+
+#[tokio::test]
+async fn a_streamed_answer_arrives_incrementally_over_server_sent_events() {
+    let pieces = ["Bill ", "[EMA", "IL_1] ", "monthly [1]."].map(str::to_owned).to_vec();
+    let (_fake, base_url) =
+        FakeProvider::start(vec![Behaviour::Stream { pieces, gap: Duration::from_millis(150) }]).await;
+    let api = Api::assisting(assistant(json!({"remote": remote(&base_url, json!({}))}), &["remote"])).await;
+    let owner = api.sign_up("Olga").await;
+    let item = create_item(
+        &api,
+        &owner,
+        json!({"kind": "note", "title": "Billing", "body": "Send invoices to ap@initech.example every month."}),
+    )
+    .await;
+
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/v1/items/{item}/summary"))
+        .header(header::AUTHORIZATION, format!("Bearer {}", owner.access))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json!({"stream": true}).to_string()))
+        .expect("request");
+    let started = Instant::now();
+    let response = api.router.clone().oneshot(request).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "text/event-stream");
+    let mut frames = response.into_body().into_data_stream();
+    let mut text = String::new();
+    let mut arrivals = Vec::new();
+    while let Some(frame) = frames.next().await {
+        let frame = frame.expect("frame");
+        arrivals.push(started.elapsed());
+        text.push_str(std::str::from_utf8(&frame).expect("utf-8"));
+    }
+    let events: Vec<(&str, Value)> = text
+        .split("\n\n")
+        .filter_map(|block| {
+            let name = block.lines().find_map(|l| l.strip_prefix("event: "))?;
+            let data = block.lines().find_map(|l| l.strip_prefix("data: "))?;
+            Some((name, serde_json::from_str(data).expect("JSON data")))
+        })
+        .collect();
+    let deltas: String =
+        events.iter().filter(|(name, _)| *name == "delta").map(|(_, d)| d["text"].as_str().expect("text")).collect();
+    assert_eq!(deltas, "Bill ap@initech.example monthly [1].", "placeholders are restored even when split");
+    assert!(events.iter().filter(|(name, _)| *name == "delta").count() >= 3, "{events:?}");
+    let (last, done) = events.last().expect("events");
+    assert_eq!(*last, "done");
+    assert_eq!(done["answer"], "Bill ap@initech.example monthly [1].");
+    assert_eq!(done["citations"][0]["item_id"], item.as_str());
+    let first_to_last = *arrivals.last().expect("frames") - arrivals[0];
+    assert!(first_to_last >= Duration::from_millis(300), "the pieces arrived together: {arrivals:?}");
+}
