@@ -43,6 +43,18 @@ pub struct FileSettings {
     /// AI models and the task routing matrix; without it every task goes to `local`.
     #[serde(default)]
     pub ai: ai::AiConfig,
+    #[serde(default)]
+    pub chat: FileChat,
+}
+
+/// The `[chat]` table: where `consailt chat` asks, when no flag or variable says.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileChat {
+    /// The server's base URL, e.g. `https://consailt.example.com`.
+    pub url: Option<String>,
+    /// An API key (`csk_...`); keep the file private if you put it here.
+    pub api_key: Option<String>,
 }
 
 /// The `[http]` table of the configuration file.

@@ -45,6 +45,8 @@ enum Command {
     },
     /// Check the configuration, the data directory and the database, and say what is missing
     Doctor(StorageArgs),
+    /// Ask a server's knowledge base from the terminal, answers streamed with their sources
+    Chat(commands::chat::ChatArgs),
     /// Work with the search index
     Search {
         #[command(subcommand)]
@@ -110,6 +112,7 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => commands::serve::run(args, init_logging).await,
+            Command::Chat(args) => commands::chat::run(args).await,
             Command::Migrate(args) => commands::migrate::run(args).await,
             Command::Events { command: EventsCommand::Replay(args) } => commands::replay::run(args).await,
             Command::Audit { command: AuditCommand::Verify(args) } => commands::audit::run(args).await,

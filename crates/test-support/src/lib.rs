@@ -1,7 +1,9 @@
 //! Test fixtures shared by Consailt's crates: a fresh SQLite-backed [`TestApp`] per test, a
 //! clock tests drive by hand, and a seeded random history generator that exercises every
-//! aggregate through the application layer (for replay, crash and benchmark runs).
+//! aggregate through the application layer (for replay, crash and benchmark runs), and an
+//! OpenAI-compatible server that follows a script (for the AI tests).
 
+pub mod fake_provider;
 pub mod history;
 
 use std::sync::Arc;

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod audit;
+pub mod chat;
 pub mod doctor;
 pub mod migrate;
 pub mod replay;
