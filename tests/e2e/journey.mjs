@@ -179,6 +179,21 @@ try {
   await page.waitForURL(itemUrl);
   assert.match(await page.locator(".prose").innerText(), /We agreed on a zeppelin pricing pilot/);
 
+  step = "summary streams into the item page";
+  await page.getByRole("button", { name: "Summarize" }).click();
+  await page.locator("#summary-output .answer", { hasText: "Extractive summary" }).waitFor();
+  await page.locator("#summary-output .citations a").first().waitFor();
+  await check(page, "item-summary");
+
+  step = "ask";
+  await page.getByRole("link", { name: "Ask", exact: true }).click();
+  await page.getByLabel("Question").fill("What did we agree about the zeppelin pricing pilot?");
+  await page.getByRole("button", { name: "Ask", exact: true }).click();
+  await page.locator("#ask-output .citations a", { hasText: "Kick-off with Acme" }).first().waitFor();
+  assert.match(await page.locator("#ask-output .answer").innerText(), /zeppelin pricing pilot/);
+  await check(page, "ask");
+  await page.goto(itemUrl);
+
   step = "categories";
   await page.getByRole("link", { name: "Categories" }).click();
   await page.getByLabel("New category").fill("Pricing");

@@ -1,5 +1,6 @@
 // Consailt's progressive enhancements. Every page works without this file; with it the
-// header's search box shows results as you type, and the editor previews Markdown live.
+// header's search box shows results as you type, the editor previews Markdown live, and AI
+// answers stream into the page.
 "use strict";
 
 function csrfToken() {
@@ -122,8 +123,102 @@ function tagPicker() {
   });
 }
 
+// Streamed AI answers: a form marked data-stream="ID" posts with stream=1 and shows the answer
+// in #ID as it arrives (Server-Sent Events), then its sources. Without this the form posts
+// normally and the answer comes back as a page.
+function streamedAnswers() {
+  document.querySelectorAll("form[data-stream]").forEach((form) => {
+    const output = document.getElementById(form.dataset.stream);
+    if (!output || !window.fetch || !window.TextDecoder) return;
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const button = form.querySelector('button[type="submit"]');
+      const body = new URLSearchParams(new FormData(form));
+      body.set("stream", "1");
+      output.hidden = false;
+      output.replaceChildren();
+      const answer = document.createElement("p");
+      answer.className = "answer";
+      output.append(answer);
+      const fail = (message) => {
+        const p = document.createElement("p");
+        p.className = "error";
+        p.setAttribute("role", "alert");
+        p.textContent = message;
+        output.append(p);
+      };
+      if (button) button.disabled = true;
+      try {
+        const response = await fetch(form.action, {
+          method: "POST",
+          headers: { "Content-Type": "application/x-www-form-urlencoded" },
+          body,
+          credentials: "same-origin",
+        });
+        if (!(response.headers.get("Content-Type") || "").startsWith("text/event-stream")) {
+          const error = await response.json().catch(() => null);
+          fail(error && error.error ? error.error.message : `The request failed (HTTP ${response.status}).`);
+          return;
+        }
+        const reader = response.body.getReader();
+        const decoder = new TextDecoder();
+        let buffer = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += decoder.decode(value, { stream: true });
+          let end;
+          while ((end = buffer.indexOf("\n\n")) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const name = (block.match(/^event: ?(.*)$/m) || [])[1];
+            const data = (block.match(/^data: ?(.*)$/m) || [])[1];
+            if (!name || data === undefined) continue;
+            const payload = JSON.parse(data);
+            if (name === "delta") answer.textContent += payload.text;
+            if (name === "done") showSources(output, answer, payload);
+            if (name === "error") fail(payload.error ? payload.error.message : "The answer failed.");
+          }
+        }
+      } catch (error) {
+        fail("The connection was lost before the answer was complete.");
+      } finally {
+        if (button) button.disabled = false;
+      }
+    });
+  });
+}
+
+function showSources(output, answer, done) {
+  answer.textContent = done.answer;
+  if (done.citations.length) {
+    const heading = document.createElement("h3");
+    heading.textContent = "Sources";
+    const list = document.createElement("ol");
+    list.className = "citations";
+    done.citations.forEach((c) => {
+      const item = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = `/items/${encodeURIComponent(c.item_id)}`;
+      link.textContent = c.title;
+      const quote = document.createElement("blockquote");
+      quote.textContent = c.passage;
+      item.append(link, quote);
+      list.append(item);
+    });
+    output.append(heading, list);
+  }
+  const by = document.createElement("p");
+  by.className = "muted";
+  const small = document.createElement("small");
+  by.append(small);
+  small.textContent = `Answered by ${done.model}${done.extractive ? " (extractive: quoted from your knowledge base, not generated)" : ""}.`;
+  output.append(by);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   searchBox();
   livePreview();
   tagPicker();
+  streamedAnswers();
 });

@@ -542,3 +542,52 @@ async fn templates_are_written_in_the_ui_with_errors_next_to_the_body() {
     browser.post(&format!("/templates/{id}/delete"), &[]).await.expect(StatusCode::SEE_OTHER);
     browser.get(&format!("/templates/{id}")).await.expect(StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_assistant_answers_summarizes_and_assesses_risks_in_the_browser() {
+    let api = Api::assisting(ai::Assistant::default()).await;
+    let mut browser = Browser::new(&api);
+    browser.sign_up("tess").await;
+    let access = browser.cookies["consailt_access"].clone();
+    let owner = tess(&access);
+    let engagement =
+        api.create(&owner, "/api/v1/engagements", serde_json::json!({"name": "Pricing", "client": "Initech"})).await;
+    let item = api
+        .create(
+            &owner,
+            "/api/v1/items",
+            serde_json::json!({"kind": "note", "title": "Terms", "engagement_id": engagement,
+                               "body": "The retainer fee is 12,000 EUR per month. Scope changes need a change request."}),
+        )
+        .await;
+
+    let page = text(&browser.get(&format!("/items/{item}")).await.expect(StatusCode::OK));
+    assert!(page.contains(&format!("action=\"/items/{item}/summary\"")), "the item page offers a summary");
+    let summary = text(&browser.post(&format!("/items/{item}/summary"), &[]).await.expect(StatusCode::OK));
+    assert!(summary.contains("Summary of “Terms”") && summary.contains("The retainer fee is 12,000 EUR per month."));
+
+    let streamed = browser.post(&format!("/items/{item}/summary"), &[("stream", "1")]).await.expect(StatusCode::OK);
+    assert_eq!(streamed.header("content-type"), Some("text/event-stream"));
+    let events = text(&streamed);
+    assert!(events.contains("event: delta") && events.contains("event: done"), "{events}");
+
+    let risks = text(&browser.post(&format!("/engagements/{engagement}/risks"), &[]).await.expect(StatusCode::OK));
+    assert!(risks.contains("Risks of “Pricing”") && risks.contains("Scope changes need a change request."), "{risks}");
+
+    let form = text(&browser.get("/ask").await.expect(StatusCode::OK));
+    assert!(form.contains("Ask your knowledge base") && form.contains(&format!("value=\"{engagement}\"")));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let fields = [("question", "What is the retainer fee?"), ("engagement", engagement.as_str())];
+        let answer = text(&browser.post("/ask", &fields).await.expect(StatusCode::OK));
+        if answer.contains(&format!("href=\"/items/{item}\"")) {
+            assert!(answer.contains("<blockquote>The retainer fee is 12,000 EUR per month.</blockquote>"), "{answer}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never cited: {answer}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    let usage = text(&browser.get("/admin/ai-usage").await.expect(StatusCode::OK));
+    assert!(usage.contains("knowledge qa") && usage.contains("quick summary") && usage.contains("local"), "{usage}");
+}

@@ -173,8 +173,7 @@ enum Piece {
     Done(Result<AiAnswer, AppError>),
 }
 
-/// Runs `work` and answers with JSON, or streams it as Server-Sent Events. A streamed call runs
-/// in its own task, so a client that goes away does not cut a paid call short of its record.
+/// Runs `work` and answers with JSON, or streams it as Server-Sent Events.
 async fn respond<S, F, Fut>(app: &App<S>, ctx: &TenantContext, stream: bool, work: F) -> Result<Response, ApiError>
 where
     S: Store,
@@ -185,6 +184,17 @@ where
         let answer = work(app.clone(), ctx.clone(), None).await?;
         return Ok(Json(AnswerResponse::from(answer)).into_response());
     }
+    stream_answer(app, ctx, work).await
+}
+
+/// Streams `work`'s answer as Server-Sent Events (the API's and the web UI's). The call runs in
+/// its own task, so a client that goes away does not cut a paid call short of its record.
+pub(crate) async fn stream_answer<S, F, Fut>(app: &App<S>, ctx: &TenantContext, work: F) -> Result<Response, ApiError>
+where
+    S: Store,
+    F: FnOnce(App<S>, TenantContext, Option<UnboundedSender<String>>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<AiAnswer, AppError>> + Send + 'static,
+{
     let (sink, mut pieces) = unbounded_channel();
     let (finished, outcome) = oneshot::channel();
     tokio::spawn(work(app.clone(), ctx.clone(), Some(sink)).then_send(finished));

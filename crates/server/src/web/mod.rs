@@ -74,6 +74,10 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/admin/api-keys/{id}/revoke", post(pages::admin::revoke_key::<S>))
         .route("/admin/sessions/{id}/revoke", post(pages::admin::revoke_session::<S>))
         .route("/admin/audit", get(pages::admin::audit::<S>))
+        .route("/admin/ai-usage", get(pages::assistant::usage::<S>))
+        .route("/ask", get(pages::assistant::ask_form::<S>).post(pages::assistant::ask::<S>))
+        .route("/items/{id}/summary", post(pages::assistant::summary::<S>))
+        .route("/engagements/{id}/risks", post(pages::assistant::risks::<S>))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), session::require::<S>));
     public
         .merge(protected)
@@ -96,6 +100,8 @@ pub struct Chrome {
     pub csrf: String,
     /// Which section of the navigation is current.
     pub section: &'static str,
+    /// Whether the caller may ask the AI assistant (its buttons are shown).
+    pub can_use_ai: bool,
 }
 
 /// A signed-in request: the principal (as the API would see it) and the page frame.

@@ -209,6 +209,7 @@ async fn chrome<S: Store>(state: &AppState<S>, principal: &Principal, csrf: Stri
         role: principal.role().to_string(),
         csrf,
         section: "",
+        can_use_ai: principal.can(application::security::permissions::Permission::UseAi),
     })
 }
 

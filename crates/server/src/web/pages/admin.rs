@@ -55,6 +55,7 @@ struct AdminPage {
     can_manage_members: bool,
     can_manage_keys: bool,
     can_read_audit: bool,
+    can_read_ai_usage: bool,
     /// A key just created: its name and secret, shown this once.
     new_key: Option<(String, String)>,
     errors: FieldErrors,
@@ -147,6 +148,7 @@ async fn admin_page<S: Store>(
             can_manage_members: page.can(Permission::ManageMembers),
             can_manage_keys,
             can_read_audit: page.can(Permission::ReadAuditTrail),
+            can_read_ai_usage: page.can(Permission::ReadAiUsage),
             new_key,
             errors,
             new_member_email,

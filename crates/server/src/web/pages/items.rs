@@ -66,7 +66,10 @@ async fn category_options<S: Store>(state: &AppState<S>, ctx: &TenantContext) ->
     Ok(super::categories::choices(&categories))
 }
 
-async fn engagement_options<S: Store>(state: &AppState<S>, ctx: &TenantContext) -> Result<Options, WebError> {
+pub(super) async fn engagement_options<S: Store>(
+    state: &AppState<S>,
+    ctx: &TenantContext,
+) -> Result<Options, WebError> {
     let found = state
         .app
         .list_engagements(

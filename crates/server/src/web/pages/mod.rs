@@ -1,6 +1,7 @@
 //! The pages, one module per area of the product.
 
 pub mod admin;
+pub mod assistant;
 pub mod auth;
 pub mod categories;
 pub mod dashboard;
