@@ -83,6 +83,11 @@ pub enum Request {
     Answer { question: String, sources: Vec<Source> },
     /// A risk checklist for an engagement from its items and the organization's lessons.
     AssessRisks { engagement: String, sources: Vec<Source>, lessons: Vec<Source> },
+    /// A template's `{{placeholders}}` filled from an engagement's knowledge: `known` values
+    /// (the client's name, the date) as given, the others from the sources.
+    DraftTemplate { template: String, placeholders: Vec<String>, known: Vec<(String, String)>, sources: Vec<Source> },
+    /// Tags for an item, preferring the organization's `existing` tags.
+    SuggestTags { source: Source, existing: Vec<String> },
 }
 
 impl Request {
@@ -92,13 +97,16 @@ impl Request {
             Request::Summarize { .. } => Task::QuickSummary,
             Request::Answer { .. } => Task::KnowledgeQa,
             Request::AssessRisks { .. } => Task::RiskAssessment,
+            Request::DraftTemplate { .. } => Task::TechnicalDocs,
+            Request::SuggestTags { .. } => Task::Realtime,
         }
     }
 
     /// Every source, in the order the prompt numbers them.
     pub fn sources(&self) -> Vec<&Source> {
         match self {
-            Request::Summarize { source } => vec![source],
+            Request::Summarize { source } | Request::SuggestTags { source, .. } => vec![source],
+            Request::DraftTemplate { sources, .. } => sources.iter().collect(),
             Request::Answer { sources, .. } => sources.iter().collect(),
             Request::AssessRisks { sources, lessons, .. } => sources.iter().chain(lessons).collect(),
         }

@@ -6,6 +6,9 @@
 //! is an exact substring of its source.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use crate::{Citation, Request, Source};
 
@@ -29,7 +32,93 @@ pub fn run(request: &Request) -> LocalOutput {
         Request::Summarize { source } => summarize(source),
         Request::Answer { question, sources } => answer(question, sources),
         Request::AssessRisks { engagement, sources, lessons } => assess_risks(engagement, sources, lessons),
+        Request::DraftTemplate { template, placeholders, known, sources } => {
+            draft(template, placeholders, known, sources)
+        }
+        Request::SuggestTags { source, existing } => suggest_tags(source, existing),
     }
+}
+
+static PLACEHOLDER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}").expect("valid pattern"));
+
+/// Fills each placeholder with its known value, else with the source sentence sharing most
+/// words with the placeholder's name (cited), else with a visible gap.
+fn draft(template: &str, placeholders: &[String], known: &[(String, String)], sources: &[Source]) -> LocalOutput {
+    let candidates: Vec<(usize, &str)> =
+        sources.iter().enumerate().flat_map(|(i, s)| sentences(&s.text).into_iter().map(move |t| (i, t))).collect();
+    let mut citations: Vec<Citation> = Vec::new();
+    let mut values: HashMap<&str, String> = HashMap::new();
+    for name in placeholders {
+        if let Some((_, value)) = known.iter().find(|(k, _)| k == name) {
+            values.insert(name, value.clone());
+            continue;
+        }
+        let wanted: HashSet<String> = terms(&name.replace('_', " ")).into_iter().collect();
+        let best = candidates
+            .iter()
+            .map(|&(source, sentence)| {
+                let found: HashSet<String> = terms(sentence).into_iter().collect();
+                (found.intersection(&wanted).count(), source, sentence)
+            })
+            .filter(|(overlap, _, _)| *overlap > 0)
+            .max_by_key(|(overlap, source, _)| (*overlap, std::cmp::Reverse(*source)));
+        let value = match best {
+            Some((_, source, sentence)) => {
+                citations.push(sources[source].cite(sentence));
+                format!("{sentence} [{}]", citations.len())
+            }
+            None => format!("[to be completed: {}]", name.replace('_', " ")),
+        };
+        values.insert(name, value);
+    }
+    let filled = PLACEHOLDER.replace_all(template, |caps: &regex::Captures<'_>| {
+        values.get(&caps[1]).cloned().unwrap_or_else(|| caps[0].to_owned())
+    });
+    let text = format!(
+        "Extractive draft (placeholders filled with known values and sentences quoted from the \
+         engagement's items, not generated):\n\n{filled}"
+    );
+    LocalOutput { text, citations }
+}
+
+/// Tags suggested at most.
+pub const MAX_SUGGESTED_TAGS: usize = 5;
+
+/// The organization's tags whose words all occur in the item, most frequent first, then the
+/// item's own recurring longer words; a comma-separated list.
+fn suggest_tags(source: &Source, existing: &[String]) -> LocalOutput {
+    let words = terms(&format!("{}\n{}", source.title, source.text));
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for word in &words {
+        *counts.entry(word.as_str()).or_default() += 1;
+    }
+    let mut known: Vec<(usize, &String)> = existing
+        .iter()
+        .filter_map(|tag| {
+            let parts = terms(tag);
+            let hits: Vec<usize> = parts.iter().map(|p| counts.get(p.as_str()).copied().unwrap_or(0)).collect();
+            (!parts.is_empty() && hits.iter().all(|&h| h > 0)).then(|| (hits.iter().sum(), tag))
+        })
+        .collect();
+    known.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    let mut tags: Vec<String> = known.into_iter().map(|(_, tag)| tag.clone()).collect();
+    let mut recurring: Vec<(&str, usize)> = counts
+        .iter()
+        .filter(|(word, count)| **count >= 2 && word.chars().count() >= 5 && !word.chars().all(|c| c.is_ascii_digit()))
+        .map(|(word, count)| (*word, *count))
+        .collect();
+    recurring.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    for (word, _) in recurring {
+        if tags.len() >= MAX_SUGGESTED_TAGS {
+            break;
+        }
+        if !tags.iter().any(|t| t == word) {
+            tags.push(word.to_owned());
+        }
+    }
+    tags.truncate(MAX_SUGGESTED_TAGS);
+    LocalOutput { text: tags.join(", "), citations: Vec::new() }
 }
 
 fn summarize(source: &Source) -> LocalOutput {
@@ -231,6 +320,29 @@ mod tests {
         assert!(out.text.contains("not generated"));
         assert_eq!(out.citations.len(), 3);
         assert!(!out.text.contains("plant"), "{}", out.text);
+    }
+
+    #[test]
+    fn a_draft_fills_known_values_then_quoted_sentences_and_marks_what_is_missing() {
+        let out = run(&Request::DraftTemplate {
+            template: "Dear {{ client }},\nBudget: {{budget_range}}\nRisks: {{ open_risks }}".to_owned(),
+            placeholders: vec!["client".into(), "budget_range".into(), "open_risks".into()],
+            known: vec![("client".into(), "Initech".into())],
+            sources: vec![source("e", "The budget is capped at 80k EUR. Kickoff was on Monday.")],
+        });
+        assert!(out.text.contains("Dear Initech,"), "{}", out.text);
+        assert!(out.text.contains("Budget: The budget is capped at 80k EUR. [1]"), "{}", out.text);
+        assert!(out.text.contains("Risks: The budget") || out.text.contains("[to be completed: open risks]"));
+        assert_eq!(out.citations[0].passage, "The budget is capped at 80k EUR.");
+    }
+
+    #[test]
+    fn tag_suggestions_prefer_existing_tags_then_recurring_words() {
+        let item = source("t", "Pricing workshop. The pricing model drives churn; churn fell after the workshop.");
+        let out = run(&Request::SuggestTags { source: item, existing: vec!["pricing".into(), "hiring".into()] });
+        let tags: Vec<&str> = out.text.split(", ").collect();
+        assert_eq!(tags[0], "pricing");
+        assert!(tags.contains(&"churn") && tags.contains(&"workshop") && !tags.contains(&"hiring"), "{tags:?}");
     }
 
     #[test]

@@ -54,6 +54,32 @@ pub fn messages(request: &Request) -> Vec<Message> {
                 numbered(lessons, sources.len() + 1)
             )),
         ],
+        Request::DraftTemplate { template, placeholders, known, sources } => vec![
+            Message::system(
+                "You draft consulting documents. Fill in the template: replace every {{placeholder}} \
+                 with text drawn from the numbered sources (cite them like [2]) or from the known values, \
+                 keep the rest of the template as it is, and write [to be completed] where the sources say \
+                 nothing. Answer with the filled document only.",
+            ),
+            Message::user(format!(
+                "Template:\n{template}\n\nPlaceholders: {}\n\nKnown values:\n{}\nSources:\n{}",
+                placeholders.join(", "),
+                known.iter().map(|(k, v)| format!("- {k}: {v}\n")).collect::<String>(),
+                numbered(sources, 1)
+            )),
+        ],
+        Request::SuggestTags { source, existing } => vec![
+            Message::system(
+                "You tag documents of a consulting knowledge base. Answer with at most five short lowercase \
+                 tags, comma-separated, nothing else. Prefer the organization's existing tags when they fit.",
+            ),
+            Message::user(format!(
+                "Existing tags: {}\n\nTitle: {}\n\n{}",
+                existing.join(", "),
+                source.title,
+                source.text
+            )),
+        ],
     }
 }
 
@@ -72,8 +98,10 @@ fn numbered(sources: &[Source], first: usize) -> String {
 /// source.
 pub fn citations(request: &Request, answer: &str) -> Vec<Citation> {
     let sources = request.sources();
-    if let Request::Summarize { source } = request {
-        return vec![source.cite(excerpt(&source.text))];
+    match request {
+        Request::Summarize { source } => return vec![source.cite(excerpt(&source.text))],
+        Request::SuggestTags { .. } => return Vec::new(),
+        _ => {}
     }
     let mut cited: Vec<usize> = Vec::new();
     let mut rest = answer;

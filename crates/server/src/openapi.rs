@@ -58,6 +58,8 @@ use crate::routes;
         routes::ai::summary,
         routes::ai::ask,
         routes::ai::risk_assessment,
+        routes::ai::draft,
+        routes::ai::tag_suggestions,
         routes::ai::usage,
         routes::items::trash,
         routes::items::create,

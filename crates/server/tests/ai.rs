@@ -333,3 +333,67 @@ async fn a_streamed_answer_arrives_incrementally_over_server_sent_events() {
     let first_to_last = *arrivals.last().expect("frames") - arrivals[0];
     assert!(first_to_last >= Duration::from_millis(300), "the pieces arrived together: {arrivals:?}");
 }
+
+#[tokio::test]
+async fn templates_are_drafted_from_an_engagement_and_tags_suggested() {
+    let (fake, base_url) = FakeProvider::start(vec![Behaviour::Reply {
+        text: "- Pricing\n- churn analysis, #Retention.\n- pricing".to_owned(),
+        prompt_tokens: 40,
+        completion_tokens: 8,
+    }])
+    .await;
+    let models = json!({"tagger": remote(&base_url, json!({}))});
+    let routes = json!({"realtime": ["tagger", "local"]});
+    let config: ai::AiConfig = serde_json::from_value(json!({"models": models, "routes": routes})).expect("config");
+    let api = Api::assisting(ai::Assistant::new(&config, |_| Some("k".into())).expect("assistant")).await;
+    let owner = api.sign_up("Olga").await;
+    let engagement = create_engagement(&api, &owner, "Initech").await;
+    let body = "The budget is capped at 80,000 EUR. The steering committee meets every Friday.";
+    let item = create_item(
+        &api,
+        &owner,
+        json!({"kind": "note", "title": "Budget", "body": body, "engagement_id": engagement, "tags": ["pricing"]}),
+    )
+    .await;
+    let template = api
+        .create(
+            &owner,
+            "/api/v1/templates",
+            json!({"name": "Status", "body": "Dear {{ client }},\nBudget: {{budget}}\nNext: {{next_steps}}", "default_kind": "document"}),
+        )
+        .await;
+
+    let draft = api
+        .post(&format!("/api/v1/templates/{template}/draft"))
+        .token(&owner.access)
+        .json(json!({"engagement_id": engagement}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    let text = draft.body["answer"].as_str().expect("draft");
+    assert!(text.contains("Dear Initech,"), "{text}");
+    assert!(text.contains("Budget: The budget is capped at 80,000 EUR. [1]"), "{text}");
+    assert!(text.contains("Next: [to be completed: next steps]"), "{text}");
+    assert_eq!(draft.body["citations"][0]["item_id"], item.as_str());
+
+    let tags = api
+        .post(&format!("/api/v1/items/{item}/tag-suggestions"))
+        .token(&owner.access)
+        .json(json!({}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(tags.body["model"], "tagger");
+    assert_eq!(tags.body["tags"], json!(["churn analysis", "retention"]), "normalized, without the item's own tags");
+    let prompt = fake.requests().await[0]["messages"].to_string();
+    assert!(prompt.contains("Existing tags: pricing"), "{prompt}");
+
+    let local = api
+        .post(&format!("/api/v1/items/{item}/tag-suggestions"))
+        .token(&owner.access)
+        .json(json!({"local": true}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(local.body["extractive"], true);
+}

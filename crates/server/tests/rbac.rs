@@ -181,6 +181,14 @@ fn table() -> Vec<Row> {
             [200, 200, 200, 200, 403],
         ),
         row(M::GET, "/api/v1/ai/usage", none.clone(), F::Nothing, [200, 200, 403, 403, 403]),
+        row(M::POST, "/api/v1/items/{item}/tag-suggestions", json!({}), F::Item, [200, 200, 200, 200, 403]),
+        row(
+            M::POST,
+            "/api/v1/templates/{template}/draft",
+            json!({"engagement_id": "{shared_engagement}"}),
+            F::Template,
+            [200, 200, 200, 200, 403],
+        ),
         row(
             M::POST,
             "/api/v1/auth/password",

@@ -77,6 +77,8 @@ async fn another_organizations_ids_are_not_found_and_untouched() {
         (Method::POST, format!("/api/v1/items/{item}/transitions"), json!({"to": "in_review"})),
         (Method::POST, format!("/api/v1/items/{trashed}/restore"), Value::Null),
         (Method::POST, format!("/api/v1/items/{item}/summary"), json!({})),
+        (Method::POST, format!("/api/v1/items/{item}/tag-suggestions"), json!({})),
+        (Method::POST, format!("/api/v1/templates/{template}/draft"), json!({"engagement_id": engagement})),
         (Method::POST, format!("/api/v1/engagements/{engagement}/risk-assessment"), json!({})),
         (Method::POST, "/api/v1/ask".to_owned(), json!({"question": "secret", "engagement_id": engagement})),
         (Method::PATCH, format!("/api/v1/categories/{category}"), json!({"name": "Stolen"})),

@@ -1,10 +1,10 @@
 //! A risk checklist for one engagement, from its items and the organization's lessons learned.
 
-use ai::{Request, Source};
-use store::read_model::{ItemFilter, PageRequest, SortKey};
+use ai::Request;
+use store::read_model::ItemFilter;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::{AiAnswer, bounded};
+use super::AiAnswer;
 use crate::{App, AppError, Store, TenantContext};
 
 /// The engagement's most recently changed items a checklist reads at most.
@@ -28,18 +28,5 @@ impl<S: Store> App<S> {
         let lessons = self.sources(ctx, lessons_filter, LESSONS).await?;
         let name = format!("{} ({}, phase {})", engagement.name, engagement.client, engagement.phase);
         self.assist(ctx, Request::AssessRisks { engagement: name, sources, lessons }, local_only, sink).await
-    }
-
-    /// The text of the first `limit` items of `filter` the caller may read, newest first.
-    async fn sources(&self, ctx: &TenantContext, filter: ItemFilter, limit: u32) -> Result<Vec<Source>, AppError> {
-        let page = PageRequest { sort: SortKey::UpdatedAt, descending: true, limit, after: None };
-        let listed = self.list_items(ctx, filter, &page).await?;
-        let mut sources = Vec::with_capacity(listed.rows.len());
-        for summary in listed.rows {
-            if let Some(item) = self.store.item(ctx.org.as_str(), &summary.id).await? {
-                sources.push(Source { item_id: item.id, title: item.title, text: bounded(&item.body) });
-            }
-        }
-        Ok(sources)
     }
 }

@@ -1,21 +1,24 @@
-//! AI help over the knowledge base: summaries, cited answers, risk checklists, and the usage
-//! ledger. Each use case gathers what the caller may read, hands it to the [`ai::Assistant`]
+//! AI help over the knowledge base: summaries, cited answers, risk checklists, template
+//! drafts, tag suggestions, and the usage ledger. Each use case gathers what the caller may read, hands it to the [`ai::Assistant`]
 //! with the organization's sensitive names and budget, and records every model call it made.
 //! Nothing here stores a prompt or an answer.
 
 mod ai_usage;
 mod ask;
 mod assess_risks;
+mod draft_from_template;
+mod suggest_tags;
 mod summarize_item;
 
-use ai::{Budget, Call, Reply, Request, SensitiveName};
+use ai::{Budget, Call, Reply, Request, SensitiveName, Source};
 use store::ai_ledger::AiInteraction;
-use store::read_model::{EngagementFilter, PageRequest, SortKey};
+use store::read_model::{EngagementFilter, ItemFilter, PageRequest, SortKey};
 use time::{Date, OffsetDateTime, Time};
 use tokio::sync::mpsc::UnboundedSender;
 
 pub use ai_usage::AiUsage;
 pub use ask::Ask;
+pub use suggest_tags::TagSuggestions;
 
 use crate::{App, AppError, Store, TenantContext};
 
@@ -68,6 +71,24 @@ impl<S: Store> App<S> {
             ai::assistant::AiError::BudgetExceeded => AppError::BudgetExceeded(error.to_string()),
             ai::assistant::AiError::Unavailable(why) => AppError::Unavailable(why),
         })
+    }
+
+    /// The text of the first `limit` items of `filter` the caller may read, newest first.
+    pub(crate) async fn sources(
+        &self,
+        ctx: &TenantContext,
+        filter: ItemFilter,
+        limit: u32,
+    ) -> Result<Vec<Source>, AppError> {
+        let page = PageRequest { sort: SortKey::UpdatedAt, descending: true, limit, after: None };
+        let listed = self.list_items(ctx, filter, &page).await?;
+        let mut sources = Vec::with_capacity(listed.rows.len());
+        for summary in listed.rows {
+            if let Some(item) = self.store.item(ctx.org.as_str(), &summary.id).await? {
+                sources.push(Source { item_id: item.id, title: item.title, text: bounded(&item.body) });
+            }
+        }
+        Ok(sources)
     }
 
     /// The names to pseudonymize for this organization: its engagements' clients and its

@@ -1,5 +1,5 @@
-//! AI help (DESIGN section 8): item summaries, cited answers, engagement risk checklists and
-//! the usage ledger. Each answer comes as JSON, or, with `"stream": true`, as Server-Sent
+//! AI help (DESIGN section 8): item summaries, cited answers, engagement risk checklists,
+//! template drafts, tag suggestions and the usage ledger. Each answer comes as JSON, or, with `"stream": true`, as Server-Sent
 //! Events: `delta` events carry the text as it arrives (`{"text": "..."}`), then one `done`
 //! event carries the whole answer with its citations, or one `error` event the error envelope.
 //! An error found before the first piece (not found, budget spent) is a plain error response.
@@ -165,6 +165,85 @@ pub async fn risk_assessment<S: Store>(
         app.assess_risks(&ctx, &id, local, sink.as_ref()).await
     })
     .await
+}
+
+/// `POST /templates/{id}/draft`'s body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftRequest {
+    /// The engagement whose knowledge fills the template.
+    #[schema(pattern = r"^eng_[0-9A-Za-z]{1,64}$")]
+    pub engagement_id: String,
+    #[serde(default)]
+    pub stream: bool,
+    #[serde(default)]
+    pub local: bool,
+}
+
+/// `POST /templates/{id}/draft`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/templates/{id}/draft",
+    tag = "ai",
+    summary = "Draft a document from a template and an engagement's knowledge",
+    description = "Routed as `technical_docs`: `client`, `engagement` and `date` placeholders take the engagement's values, the others are filled from its items (cited). The draft is returned, not saved; instantiate the template to keep it.",
+    params(("id" = String, Path, pattern = r"^tpl_[0-9A-Za-z]{1,64}$")),
+    request_body = DraftRequest,
+    responses(
+        (status = 200, description = "The draft (JSON), or its Server-Sent Events with `stream`", content((AnswerResponse = "application/json"), (String = "text/event-stream"))),
+        (status = "default", description = "An error, in the envelope", body = ErrorEnvelope)
+    )
+)]
+pub async fn draft<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::UseAi>,
+    Path(id): Path<String>,
+    Body(input): Body<DraftRequest>,
+) -> Result<Response, ApiError> {
+    let (engagement, local) = (input.engagement_id, input.local);
+    respond(&state.app, who.ctx(), input.stream, move |app, ctx, sink| async move {
+        app.draft_from_template(&ctx, &id, &engagement, local, sink.as_ref()).await
+    })
+    .await
+}
+
+/// `POST /items/{id}/tag-suggestions`'s body.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TagSuggestionRequest {
+    /// Suggest with the built-in extractive provider only.
+    #[serde(default)]
+    pub local: bool,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TagSuggestionResponse {
+    /// At most five, normalized as tags are, none the item already has.
+    pub tags: Vec<String>,
+    pub model: String,
+    /// Whether the tags were picked extractively (existing tags and recurring words).
+    pub extractive: bool,
+}
+
+/// `POST /items/{id}/tag-suggestions`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/items/{id}/tag-suggestions",
+    tag = "ai",
+    summary = "Suggest tags for an item",
+    description = "Routed as `realtime`; the organization's existing tags are preferred. Nothing is changed: add the tags you keep with `PATCH /items/{id}`.",
+    params(("id" = String, Path, pattern = r"^itm_[0-9A-Za-z]{1,64}$")),
+    request_body = TagSuggestionRequest,
+    responses((status = 200, description = "Suggestions", body = TagSuggestionResponse), (status = "default", description = "An error, in the envelope", body = ErrorEnvelope))
+)]
+pub async fn tag_suggestions<S: Store>(
+    State(state): State<AppState<S>>,
+    who: Authorized<perm::UseAi>,
+    Path(id): Path<String>,
+    Body(input): Body<TagSuggestionRequest>,
+) -> Result<Json<TagSuggestionResponse>, ApiError> {
+    let found = state.app.suggest_tags(who.ctx(), &id, input.local).await?;
+    Ok(Json(TagSuggestionResponse { tags: found.tags, model: found.model, extractive: found.extractive }))
 }
 
 /// What the answering task hands to the response.

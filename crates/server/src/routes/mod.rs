@@ -72,6 +72,8 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/events", get(events::list::<S>))
         .route("/items/{id}/summary", post(ai::summary::<S>))
         .route("/ask", post(ai::ask::<S>))
+        .route("/templates/{id}/draft", post(ai::draft::<S>))
+        .route("/items/{id}/tag-suggestions", post(ai::tag_suggestions::<S>))
         .route("/engagements/{id}/risk-assessment", post(ai::risk_assessment::<S>))
         .route("/ai/usage", get(ai::usage::<S>))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::idempotency::<S>))
