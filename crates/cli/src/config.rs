@@ -210,6 +210,19 @@ mod tests {
     }
 
     #[test]
+    fn the_readmes_ai_example_is_a_valid_configuration() {
+        let readme = include_str!("../../../README.md");
+        let start = readme.find("[ai.models.gpt]").expect("the README's [ai] example");
+        let example = &readme[start..start + readme[start..].find("```").expect("the block's end")];
+        let file = parse(example).expect("the example parses");
+        assert_eq!(file.ai.route(ai::Task::KnowledgeQa), ["gpt", "local"]);
+        ai::Assistant::new(&file.ai, |variable| (variable == "OPENAI_API_KEY").then(|| "sk-test".to_owned()))
+            .expect("the example is valid");
+        let missing = ai::Assistant::new(&file.ai, |_| None).expect_err("an unset key variable");
+        assert!(missing.to_string().contains("OPENAI_API_KEY is not set"), "{missing}");
+    }
+
+    #[test]
     fn unknown_keys_are_named() {
         let error = parse("listen = \"127.0.0.1:1\"\nlisten_port = 3\n").expect_err("unknown key");
         assert!(error.starts_with("line 2, column 1: unknown field `listen_port`"), "{error}");

@@ -47,6 +47,11 @@ async fn create_engagement(api: &Api, who: &Session, client: &str) -> String {
     reply.body["id"].as_str().expect("id").to_owned()
 }
 
+/// A POST as `who` that must answer 200.
+async fn post_ok(api: &Api, who: &Session, path: &str, body: Value) -> common::Reply {
+    api.post(path).token(&who.access).json(body).send().await.expect(StatusCode::OK)
+}
+
 /// Asks until the answer cites something (the index follows writes within moments).
 async fn ask_until_cited(api: &Api, who: &Session, body: Value) -> Value {
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -92,22 +97,10 @@ async fn the_local_provider_answers_summarizes_and_assesses_risks_citing_what_th
         assert!(cited.body["body"].as_str().expect("body").contains(passage), "{passage} is not in item {id}");
     }
 
-    let summary = api
-        .post(&format!("/api/v1/items/{item}/summary"))
-        .token(&owner.access)
-        .json(json!({}))
-        .send()
-        .await
-        .expect(StatusCode::OK);
+    let summary = post_ok(&api, &owner, &format!("/api/v1/items/{item}/summary"), json!({})).await;
     assert!(summary.body["answer"].as_str().expect("text").starts_with("Extractive summary"));
 
-    let risks = api
-        .post(&format!("/api/v1/engagements/{engagement}/risk-assessment"))
-        .token(&owner.access)
-        .json(json!({}))
-        .send()
-        .await
-        .expect(StatusCode::OK);
+    let risks = post_ok(&api, &owner, &format!("/api/v1/engagements/{engagement}/risk-assessment"), json!({})).await;
     let text = risks.body["answer"].as_str().expect("text");
     assert!(text.contains("Scope:") && text.contains("Dependencies:"), "{text}");
     let cited: Vec<&str> =
@@ -162,13 +155,7 @@ async fn prompts_leave_pseudonymized_and_answers_come_back_restored() {
     )
     .await;
 
-    let reply = api
-        .post(&format!("/api/v1/items/{item}/summary"))
-        .token(&owner.access)
-        .json(json!({}))
-        .send()
-        .await
-        .expect(StatusCode::OK);
+    let reply = post_ok(&api, &owner, &format!("/api/v1/items/{item}/summary"), json!({})).await;
     assert_eq!(reply.body["model"], "remote");
     assert_eq!(reply.body["extractive"], false);
     assert_eq!(
@@ -363,37 +350,21 @@ async fn templates_are_drafted_from_an_engagement_and_tags_suggested() {
         )
         .await;
 
-    let draft = api
-        .post(&format!("/api/v1/templates/{template}/draft"))
-        .token(&owner.access)
-        .json(json!({"engagement_id": engagement}))
-        .send()
-        .await
-        .expect(StatusCode::OK);
+    let draft =
+        post_ok(&api, &owner, &format!("/api/v1/templates/{template}/draft"), json!({"engagement_id": engagement}))
+            .await;
     let text = draft.body["answer"].as_str().expect("draft");
     assert!(text.contains("Dear Initech,"), "{text}");
     assert!(text.contains("Budget: The budget is capped at 80,000 EUR. [1]"), "{text}");
     assert!(text.contains("Next: [to be completed: next steps]"), "{text}");
     assert_eq!(draft.body["citations"][0]["item_id"], item.as_str());
 
-    let tags = api
-        .post(&format!("/api/v1/items/{item}/tag-suggestions"))
-        .token(&owner.access)
-        .json(json!({}))
-        .send()
-        .await
-        .expect(StatusCode::OK);
+    let tags = post_ok(&api, &owner, &format!("/api/v1/items/{item}/tag-suggestions"), json!({})).await;
     assert_eq!(tags.body["model"], "tagger");
     assert_eq!(tags.body["tags"], json!(["churn analysis", "retention"]), "normalized, without the item's own tags");
     let prompt = fake.requests().await[0]["messages"].to_string();
     assert!(prompt.contains("Existing tags: pricing"), "{prompt}");
 
-    let local = api
-        .post(&format!("/api/v1/items/{item}/tag-suggestions"))
-        .token(&owner.access)
-        .json(json!({"local": true}))
-        .send()
-        .await
-        .expect(StatusCode::OK);
+    let local = post_ok(&api, &owner, &format!("/api/v1/items/{item}/tag-suggestions"), json!({"local": true})).await;
     assert_eq!(local.body["extractive"], true);
 }

@@ -68,16 +68,10 @@ pub async fn run(args: ChatArgs) -> Result<(), Failure> {
 async fn piped(session: &mut Session) -> Result<(), Failure> {
     let mut failed = 0;
     for line in std::io::stdin().lines() {
-        let line = line?;
-        match command(session, line.trim()) {
-            Step::Quit => break,
-            Step::Done => {}
-            Step::Ask(question) => {
-                if let Err(error) = ask(session, &question).await {
-                    eprintln!("error: {error}");
-                    failed += 1;
-                }
-            }
+        match handle(session, &line?).await {
+            Handled::Quit => break,
+            Handled::Failed => failed += 1,
+            Handled::Fine => {}
         }
     }
     if failed > 0 {
@@ -112,17 +106,32 @@ async fn interactive(session: &mut Session) -> Result<(), Failure> {
         if !line.trim().is_empty() {
             let _ = editor.add_history_entry(line.trim());
         }
-        match command(session, line.trim()) {
-            Step::Quit => break,
-            Step::Done => {}
-            Step::Ask(question) => {
-                if let Err(error) = ask(session, &question).await {
-                    eprintln!("error: {error}");
-                }
-            }
+        if let Handled::Quit = handle(session, &line).await {
+            break;
         }
     }
     Ok(())
+}
+
+enum Handled {
+    Fine,
+    Failed,
+    Quit,
+}
+
+/// Runs one line: a command, or a question whose failure is reported on standard error.
+async fn handle(session: &mut Session, line: &str) -> Handled {
+    match command(session, line.trim()) {
+        Step::Quit => Handled::Quit,
+        Step::Done => Handled::Fine,
+        Step::Ask(question) => match ask(session, &question).await {
+            Ok(()) => Handled::Fine,
+            Err(error) => {
+                eprintln!("error: {error}");
+                Handled::Failed
+            }
+        },
+    }
 }
 
 enum Step {
