@@ -368,3 +368,33 @@ async fn templates_are_drafted_from_an_engagement_and_tags_suggested() {
     let local = post_ok(&api, &owner, &format!("/api/v1/items/{item}/tag-suggestions"), json!({"local": true})).await;
     assert_eq!(local.body["extractive"], true);
 }
+
+#[tokio::test]
+async fn a_slow_model_times_out_into_the_fallback_and_the_bulkhead_bounds_concurrency() {
+    let slow = Behaviour::Slow { wait: Duration::from_millis(600), text: "late".to_owned() };
+    let (_slow_fake, slow_url) = FakeProvider::start(vec![slow]).await;
+    let steady = Behaviour::Slow { wait: Duration::from_millis(100), text: "On time [1].".to_owned() };
+    let (steady_fake, steady_url) = FakeProvider::start(vec![steady]).await;
+    let models = json!({
+        "slow": remote(&slow_url, json!({"timeout_ms": 150})),
+        "steady": remote(&steady_url, json!({"max_concurrency": 1})),
+    });
+    let routes = json!({"quick_summary": ["slow", "local"], "knowledge_qa": ["steady"]});
+    let config: ai::AiConfig = serde_json::from_value(json!({"models": models, "routes": routes})).expect("config");
+    let api = Api::assisting(ai::Assistant::new(&config, |_| Some("k".into())).expect("assistant")).await;
+    let owner = api.sign_up("Olga").await;
+    let item =
+        create_item(&api, &owner, json!({"kind": "note", "title": "Plan", "body": "The plan has three phases."})).await;
+
+    let started = Instant::now();
+    let summary = post_ok(&api, &owner, &format!("/api/v1/items/{item}/summary"), json!({})).await;
+    assert_eq!(summary.body["model"], "local", "a call past its timeout falls back");
+    assert!(started.elapsed() < Duration::from_millis(550), "the timeout cut the wait: {:?}", started.elapsed());
+
+    let asks = (0..4).map(|i| post_ok(&api, &owner, "/api/v1/ask", json!({"question": format!("phases {i}?")})));
+    for reply in futures_util::future::join_all(asks).await {
+        assert_eq!(reply.body["model"], "steady");
+    }
+    assert_eq!(steady_fake.requests().await.len(), 4);
+    assert_eq!(steady_fake.most_in_flight(), 1, "max_concurrency = 1 lets one call in at a time");
+}

@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Json;
@@ -23,6 +24,8 @@ pub enum Behaviour {
     Stream { pieces: Vec<String>, gap: Duration },
     /// Fails with this status.
     Fail(u16),
+    /// Waits, then answers `text`.
+    Slow { wait: Duration, text: String },
 }
 
 /// An OpenAI-compatible `/v1/chat/completions` that follows a script (the last step repeats)
@@ -31,6 +34,8 @@ pub enum Behaviour {
 pub struct FakeProvider {
     script: Arc<Mutex<VecDeque<Behaviour>>>,
     received: Arc<Mutex<Vec<Value>>>,
+    in_flight: Arc<AtomicUsize>,
+    most_in_flight: Arc<AtomicUsize>,
 }
 
 impl FakeProvider {
@@ -55,9 +60,22 @@ impl FakeProvider {
     pub async fn requests(&self) -> Vec<Value> {
         self.received.lock().await.clone()
     }
+
+    /// The most requests it has answered at once.
+    pub fn most_in_flight(&self) -> usize {
+        self.most_in_flight.load(Ordering::SeqCst)
+    }
 }
 
 async fn chat_completions(State(fake): State<FakeProvider>, Json(body): Json<Value>) -> Response {
+    let now = fake.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    fake.most_in_flight.fetch_max(now, Ordering::SeqCst);
+    let response = answer(&fake, body).await;
+    fake.in_flight.fetch_sub(1, Ordering::SeqCst);
+    response
+}
+
+async fn answer(fake: &FakeProvider, body: Value) -> Response {
     fake.received.lock().await.push(body.clone());
     let behaviour = {
         let mut script = fake.script.lock().await;
@@ -67,6 +85,10 @@ async fn chat_completions(State(fake): State<FakeProvider>, Json(body): Json<Val
         Behaviour::Fail(status) => {
             (StatusCode::from_u16(status).expect("status"), Json(json!({"error": {"message": "scripted failure"}})))
                 .into_response()
+        }
+        Behaviour::Slow { wait, text } => {
+            tokio::time::sleep(wait).await;
+            Json(json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]})).into_response()
         }
         Behaviour::Reply { text, prompt_tokens, completion_tokens } => Json(json!({
             "id": "chatcmpl-1", "object": "chat.completion", "model": body["model"],
