@@ -588,6 +588,25 @@ async fn the_assistant_answers_summarizes_and_assesses_risks_in_the_browser() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 
+    let template = api
+        .create(
+            &owner,
+            "/api/v1/templates",
+            serde_json::json!({"name": "Fee letter", "body": "Dear {{client}}, the retainer fee: {{retainer_fee}}", "default_kind": "document"}),
+        )
+        .await;
+    let editor = text(&browser.get(&format!("/templates/{template}")).await.expect(StatusCode::OK));
+    assert!(editor.contains(&format!("action=\"/templates/{template}/draft\"")), "the template page offers a draft");
+    let draft = text(
+        &browser
+            .post(&format!("/templates/{template}/draft"), &[("engagement", &engagement)])
+            .await
+            .expect(StatusCode::OK),
+    );
+    assert!(draft.contains("Dear Initech, the retainer fee: The retainer fee is 12,000 EUR per month. [1]"), "{draft}");
+    let tags = text(&browser.post(&format!("/items/{item}/tag-suggestions"), &[]).await.expect(StatusCode::OK));
+    assert!(tags.contains("Tags for “Terms”") && tags.contains("Suggested tags:"), "{tags}");
+
     let usage = text(&browser.get("/admin/ai-usage").await.expect(StatusCode::OK));
     assert!(usage.contains("knowledge qa") && usage.contains("quick summary") && usage.contains("local"), "{usage}");
 }

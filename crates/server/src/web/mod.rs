@@ -78,6 +78,8 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/ask", get(pages::assistant::ask_form::<S>).post(pages::assistant::ask::<S>))
         .route("/items/{id}/summary", post(pages::assistant::summary::<S>))
         .route("/engagements/{id}/risks", post(pages::assistant::risks::<S>))
+        .route("/templates/{id}/draft", post(pages::assistant::draft::<S>))
+        .route("/items/{id}/tag-suggestions", post(pages::assistant::tag_suggestions::<S>))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), session::require::<S>));
     public
         .merge(protected)

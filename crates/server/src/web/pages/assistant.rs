@@ -161,6 +161,57 @@ pub async fn risks<S: Store>(
     }))
 }
 
+/// `POST /templates/{id}/draft`.
+pub async fn draft<S: Store>(
+    State(state): State<AppState<S>>,
+    page: Page,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    page.require(Permission::UseAi)?;
+    let input: AssistForm = form(&body)?;
+    let (engagement, local) = (input.engagement.clone(), input.local());
+    if input.streamed() {
+        return stream(&state.app, page.ctx(), move |app, ctx, sink| async move {
+            app.draft_from_template(&ctx, &id, &engagement, local, sink.as_ref()).await
+        })
+        .await;
+    }
+    let template = state.app.get_template(page.ctx(), &id).await?;
+    let answer = state.app.draft_from_template(page.ctx(), &id, &engagement, local, None).await?;
+    Ok(render(&AnswerPage {
+        chrome: Some(page.chrome("templates")),
+        heading: format!("Draft from “{}”", template.name),
+        back: format!("/templates/{id}"),
+        answer,
+    }))
+}
+
+/// `POST /items/{id}/tag-suggestions`: the suggestions as a page (add the ones you keep in the
+/// editor).
+pub async fn tag_suggestions<S: Store>(
+    State(state): State<AppState<S>>,
+    page: Page,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    page.require(Permission::UseAi)?;
+    let input: AssistForm = form(&body)?;
+    let item = state.app.get_item(page.ctx(), &id).await?;
+    let found = state.app.suggest_tags(page.ctx(), &id, input.local()).await?;
+    let text = if found.tags.is_empty() {
+        "No tag to suggest beyond the ones the item has.".to_owned()
+    } else {
+        format!("Suggested tags: {}. Add the ones you keep in the editor.", found.tags.join(", "))
+    };
+    Ok(render(&AnswerPage {
+        chrome: Some(page.chrome("items")),
+        heading: format!("Tags for “{}”", item.title),
+        back: format!("/items/{id}/edit"),
+        answer: AiAnswer { text, citations: Vec::new(), model: found.model, extractive: found.extractive },
+    }))
+}
+
 /// The answer as Server-Sent Events; an error before the first piece keeps its status and the
 /// API's JSON envelope, which `app.js` shows.
 async fn stream<S, F, Fut>(app: &App<S>, ctx: &TenantContext, work: F) -> Result<Response, WebError>

@@ -83,6 +83,10 @@ struct FormPage {
     errors: FieldErrors,
     kinds: Vec<(String, String)>,
     categories: Vec<(String, String)>,
+    /// Engagements to draft this template for (an existing template, a caller who may use AI).
+    engagements: Vec<(String, String)>,
+    /// The engagement preselected for a draft (none).
+    draft_engagement: String,
 }
 
 async fn form_page<S: Store>(
@@ -94,6 +98,11 @@ async fn form_page<S: Store>(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let (_, categories) = state.app.category_tree(page.ctx()).await?;
+    let engagements = if id.is_some() && page.can(Permission::UseAi) {
+        super::items::engagement_options(state, page.ctx()).await?
+    } else {
+        Vec::new()
+    };
     Ok(render_with(
         status,
         &FormPage {
@@ -103,6 +112,8 @@ async fn form_page<S: Store>(
             errors,
             kinds: kind_options(),
             categories: super::categories::choices(&categories),
+            engagements,
+            draft_engagement: String::new(),
         },
     ))
 }
