@@ -23,6 +23,9 @@ pub struct OrganizationSettings {
     pub ai_monthly_budget_cents: Option<u64>,
     /// Days to keep trashed and expired data; `None` keeps it until deleted by hand.
     pub retention_days: Option<u32>,
+    /// Keep the prompts and answers of AI calls (off: only the accounting record is kept).
+    #[serde(default)]
+    pub ai_store_transcripts: bool,
 }
 
 impl OrganizationSettings {
@@ -258,11 +261,19 @@ mod tests {
 
     #[test]
     fn settings_are_validated() {
-        let bad = OrganizationSettings { ai_monthly_budget_cents: Some(100), retention_days: Some(0) };
+        let bad = OrganizationSettings {
+            ai_monthly_budget_cents: Some(100),
+            retention_days: Some(0),
+            ai_store_transcripts: false,
+        };
         Scenario::<Organization>::given(vec![created()])
             .when(OrganizationCommand::ChangeSettings { settings: bad })
             .then_error(|e| matches!(e, DomainError::Validation { field: "retention_days", .. }));
-        let good = OrganizationSettings { ai_monthly_budget_cents: Some(5_000), retention_days: Some(365) };
+        let good = OrganizationSettings {
+            ai_monthly_budget_cents: Some(5_000),
+            retention_days: Some(365),
+            ai_store_transcripts: true,
+        };
         Scenario::<Organization>::given(vec![created()])
             .when(OrganizationCommand::ChangeSettings { settings: good.clone() })
             .then(vec![OrganizationEvent::SettingsChanged { settings: good }]);

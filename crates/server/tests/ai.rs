@@ -398,3 +398,31 @@ async fn a_slow_model_times_out_into_the_fallback_and_the_bulkhead_bounds_concur
     assert_eq!(steady_fake.requests().await.len(), 4);
     assert_eq!(steady_fake.most_in_flight(), 1, "max_concurrency = 1 lets one call in at a time");
 }
+
+#[tokio::test]
+async fn prompts_and_answers_are_kept_only_for_an_organization_that_opts_in() {
+    use store::ai_ledger::AiLedger;
+    let api = Api::assisting(ai::Assistant::default()).await;
+    let owner = api.sign_up("Olga").await;
+    let item =
+        create_item(&api, &owner, json!({"kind": "note", "title": "Plan", "body": "The plan has three phases."})).await;
+    let path = format!("/api/v1/items/{item}/summary");
+    let summarize = || post_ok(&api, &owner, &path, json!({}));
+
+    summarize().await;
+    assert!(api.t.store.ai_transcripts(&owner.org_id, 10).await.expect("read").is_empty(), "off by default");
+    let org = api.get("/api/v1/organization").token(&owner.access).send().await.expect(StatusCode::OK);
+    assert_eq!(org.body["ai_store_transcripts"], false);
+
+    let patch = json!({"ai_store_transcripts": true});
+    let org = api.patch("/api/v1/organization").token(&owner.access).json(patch).send().await.expect(StatusCode::OK);
+    assert_eq!(org.body["ai_store_transcripts"], true);
+    let answer = summarize().await.body["answer"].as_str().expect("answer").to_owned();
+    let kept = api.t.store.ai_transcripts(&owner.org_id, 10).await.expect("read");
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].answer, answer);
+    assert_eq!(kept[0].task, "quick_summary");
+    assert!(kept[0].prompt.contains("The plan has three phases."), "{}", kept[0].prompt);
+    let usage = api.get("/api/v1/ai/usage").token(&owner.access).send().await.expect(StatusCode::OK);
+    assert_eq!(usage.body["data"][0]["calls"], 2, "the accounting record is kept either way");
+}

@@ -1,15 +1,15 @@
-//! The AI cost ledger on SQLite. Writes go through the writer's thread, all of one request's
-//! calls in one transaction.
+//! The AI cost ledger and the opted-in transcripts on SQLite. Writes go through the writer's
+//! thread, all of one request's calls in one transaction.
 
 use rusqlite::types::Value;
 use time::OffsetDateTime;
 
 use store::StoreError;
-use store::ai_ledger::{AiInteraction, AiLedger, AiUsageRow};
+use store::ai_ledger::{AiInteraction, AiLedger, AiTranscript, AiUsageRow};
 
 use crate::SqliteStore;
 use crate::error::database;
-use crate::rows::to_micros;
+use crate::rows::{from_micros, to_micros};
 
 impl AiLedger for SqliteStore {
     async fn record_ai_calls(&self, calls: &[AiInteraction]) -> Result<(), StoreError> {
@@ -43,6 +43,47 @@ impl AiLedger for SqliteStore {
             })
             .collect();
         self.write_statements(statements).await.map(|_| ())
+    }
+
+    async fn record_ai_transcript(&self, t: &AiTranscript) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO ai_transcripts (org_id, user_id, task, model, prompt, answer, at) \
+                           VALUES (?, ?, ?, ?, ?, ?, ?)";
+        let text = |s: &str| Value::Text(s.to_owned());
+        let params = vec![
+            text(&t.org_id),
+            text(&t.user_id),
+            text(&t.task),
+            text(&t.model),
+            text(&t.prompt),
+            text(&t.answer),
+            Value::Integer(to_micros(t.at)),
+        ];
+        self.write_statement(SQL, params).await.map(|_| ())
+    }
+
+    async fn ai_transcripts(&self, org_id: &str, limit: u32) -> Result<Vec<AiTranscript>, StoreError> {
+        let rows: Vec<(String, String, String, String, String, i64)> = sqlx::query_as(
+            "SELECT user_id, task, model, prompt, answer, at FROM ai_transcripts WHERE org_id = ? \
+             ORDER BY at DESC, id DESC LIMIT ?",
+        )
+        .bind(org_id)
+        .bind(limit)
+        .fetch_all(self.reads())
+        .await
+        .map_err(database)?;
+        rows.into_iter()
+            .map(|(user_id, task, model, prompt, answer, at)| {
+                Ok(AiTranscript {
+                    org_id: org_id.to_owned(),
+                    user_id,
+                    task,
+                    model,
+                    prompt,
+                    answer,
+                    at: from_micros(at)?,
+                })
+            })
+            .collect()
     }
 
     async fn ai_spent_since(&self, org_id: &str, since: OffsetDateTime) -> Result<u64, StoreError> {

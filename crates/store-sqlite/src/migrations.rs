@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "search history", include_str!("../migrations/0005_search_history.sql")),
     (6, "item embeddings", include_str!("../migrations/0006_item_embeddings.sql")),
     (7, "ai ledger", include_str!("../migrations/0007_ai_ledger.sql")),
+    (8, "ai transcripts", include_str!("../migrations/0008_ai_transcripts.sql")),
 ];
 
 /// The triggers that keep `item_counts` exact; replay drops them for its bulk load and creates

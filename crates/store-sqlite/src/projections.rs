@@ -81,8 +81,9 @@ fn organization(conn: &Connection, cx: &Context<'_>, event: &OrganizationEvent) 
             let budget = settings.ai_monthly_budget_cents.map(signed).transpose()?;
             run(
                 conn,
-                "UPDATE organizations SET ai_monthly_budget_cents = ?, retention_days = ? WHERE id = ?",
-                params![budget, settings.retention_days.map(i64::from), org],
+                "UPDATE organizations SET ai_monthly_budget_cents = ?, retention_days = ?, ai_store_transcripts = ? \
+                 WHERE id = ?",
+                params![budget, settings.retention_days.map(i64::from), settings.ai_store_transcripts, org],
             )?;
         }
         E::DeletionScheduled { effective_at } => {

@@ -197,6 +197,7 @@ impl ReadModels for SqliteStore {
                     .map(|v| unsigned(v, "budget"))
                     .transpose()?,
                 retention_days: get::<Option<i64>>(&row, "retention_days")?.and_then(|v| u32::try_from(v).ok()),
+                ai_store_transcripts: get::<i64>(&row, "ai_store_transcripts")? != 0,
                 deletion_scheduled_for: optional_time(get(&row, "deletion_scheduled_for")?)?,
                 created_at: from_micros(get(&row, "created_at")?)?,
                 updated_at: from_micros(get(&row, "updated_at")?)?,

@@ -1,5 +1,6 @@
 //! The AI cost ledger port: one row per model call (task, model, tokens, cost, latency,
-//! status, fallback, cache hit, actor), never the prompt or the answer. Like search history it
+//! status, fallback, cache hit, actor), never the prompt or the answer; and, only for an
+//! organization that opted in, the transcripts of its requests. Like search history it
 //! lives beside the event log (ADR 0004): it is high-volume accounting, not business state.
 
 use std::future::Future;
@@ -27,6 +28,18 @@ pub struct AiInteraction {
     pub at: OffsetDateTime,
 }
 
+/// The prompt and answer of one AI request, kept only when the organization opts in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AiTranscript {
+    pub org_id: String,
+    pub user_id: String,
+    pub task: String,
+    pub model: String,
+    pub prompt: String,
+    pub answer: String,
+    pub at: OffsetDateTime,
+}
+
 /// Calls grouped by day (UTC), task, model and user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AiUsageRow {
@@ -47,6 +60,16 @@ pub struct AiUsageRow {
 pub trait AiLedger: Send + Sync + 'static {
     /// Records `calls` together.
     fn record_ai_calls(&self, calls: &[AiInteraction]) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Keeps a transcript (the caller checked the organization's opt-in).
+    fn record_ai_transcript(&self, transcript: &AiTranscript) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The organization's `limit` most recent transcripts, newest first.
+    fn ai_transcripts(
+        &self,
+        org_id: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<AiTranscript>, StoreError>> + Send;
 
     /// What the organization's calls since `since` cost, in millionths of a cent.
     fn ai_spent_since(

@@ -15,6 +15,7 @@ pub struct OrganizationView {
     pub name: String,
     pub ai_monthly_budget_cents: Option<u64>,
     pub retention_days: Option<u32>,
+    pub ai_store_transcripts: bool,
     pub deletion_scheduled_for: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,

@@ -168,6 +168,7 @@ async fn step<S: Store>(
             let settings = OrganizationSettings {
                 ai_monthly_budget_cents: Some(rng.u64(..100_000)),
                 retention_days: Some(rng.u32(1..3650)),
+                ai_store_transcripts: rng.bool(),
             };
             if rng.bool() {
                 app.change_organization_settings(ctx, settings, None).await?;

@@ -1,7 +1,8 @@
 //! AI help over the knowledge base: summaries, cited answers, risk checklists, template
-//! drafts, tag suggestions, and the usage ledger. Each use case gathers what the caller may read, hands it to the [`ai::Assistant`]
-//! with the organization's sensitive names and budget, and records every model call it made.
-//! Nothing here stores a prompt or an answer.
+//! drafts, tag suggestions, and the usage ledger. Each use case gathers what the caller may
+//! read, hands it to the [`ai::Assistant`] with the organization's sensitive names and budget,
+//! and records every model call it made. A prompt and its answer are kept only when the
+//! organization opted in (`ai_store_transcripts`).
 
 mod ai_usage;
 mod ask;
@@ -11,8 +12,8 @@ mod suggest_tags;
 mod summarize_item;
 
 use ai::{Budget, Call, Reply, Request, SensitiveName, Source};
-use store::ai_ledger::AiInteraction;
-use store::read_model::{EngagementFilter, ItemFilter, PageRequest, SortKey};
+use store::ai_ledger::{AiInteraction, AiTranscript};
+use store::read_model::{EngagementFilter, ItemFilter, OrganizationView, PageRequest, SortKey};
 use time::{Date, OffsetDateTime, Time};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -40,7 +41,9 @@ impl<S: Store> App<S> {
         sink: Option<&UnboundedSender<String>>,
     ) -> Result<AiAnswer, AppError> {
         let sensitive = self.sensitive_names(ctx).await?;
-        let budget = self.ai_budget(ctx).await?;
+        let org = self.store.organization(ctx.org.as_str()).await?;
+        let budget = self.ai_budget(ctx, org.as_ref()).await?;
+        let keep_transcript = org.is_some_and(|o| o.ai_store_transcripts);
         let call = Call { scope: ctx.org.as_str(), request: &request, sensitive: &sensitive, budget, local_only };
         let outcome = self.assistant.run(call, sink).await;
         let at = self.clock.now();
@@ -66,6 +69,25 @@ impl<S: Store> App<S> {
         if let Err(error) = self.store.record_ai_calls(&calls).await {
             // The answer exists and was paid for; refusing it now would not unspend anything.
             tracing::error!(%error, calls = calls.len(), "recording AI calls in the ledger failed");
+        }
+        if keep_transcript && let Ok(reply) = &outcome.result {
+            let prompt = ai::prompt::messages(&request)
+                .into_iter()
+                .map(|m| format!("{}: {}", m.role, m.content))
+                .collect::<Vec<_>>()
+                .join("\n\n");
+            let transcript = AiTranscript {
+                org_id: ctx.org.to_string(),
+                user_id: ctx.actor.to_string(),
+                task: request.task().as_str().to_owned(),
+                model: reply.model.clone(),
+                prompt,
+                answer: reply.text.clone(),
+                at,
+            };
+            if let Err(error) = self.store.record_ai_transcript(&transcript).await {
+                tracing::error!(%error, "keeping the AI transcript failed");
+            }
         }
         outcome.result.map_err(|error| match error {
             ai::assistant::AiError::BudgetExceeded => AppError::BudgetExceeded(error.to_string()),
@@ -114,8 +136,7 @@ impl<S: Store> App<S> {
     }
 
     /// The organization's monthly budget and what it spent since the month began (UTC).
-    async fn ai_budget(&self, ctx: &TenantContext) -> Result<Budget, AppError> {
-        let org = self.store.organization(ctx.org.as_str()).await?;
+    async fn ai_budget(&self, ctx: &TenantContext, org: Option<&OrganizationView>) -> Result<Budget, AppError> {
         let monthly_cents = org.and_then(|o| o.ai_monthly_budget_cents);
         if monthly_cents.is_none() {
             return Ok(Budget::default());

@@ -23,6 +23,9 @@ pub struct OrganizationResponse {
     pub name: String,
     pub ai_monthly_budget_cents: Option<u64>,
     pub retention_days: Option<u32>,
+    /// Whether the prompts and answers of AI calls are kept (off by default: only the
+    /// accounting record of each call is).
+    pub ai_store_transcripts: bool,
     #[serde(with = "time::serde::rfc3339::option")]
     pub deletion_scheduled_for: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
@@ -38,6 +41,7 @@ impl From<OrganizationView> for OrganizationResponse {
             name: o.name,
             ai_monthly_budget_cents: o.ai_monthly_budget_cents,
             retention_days: o.retention_days,
+            ai_store_transcripts: o.ai_store_transcripts,
             deletion_scheduled_for: o.deletion_scheduled_for,
             created_at: o.created_at,
             updated_at: o.updated_at,
@@ -74,6 +78,8 @@ pub struct PatchOrganization {
     #[serde(default, deserialize_with = "crate::extract::nullable")]
     #[schema(minimum = 1, maximum = 3650)]
     retention_days: Option<Option<u32>>,
+    /// Keep the prompts and answers of AI calls.
+    ai_store_transcripts: Option<bool>,
 }
 
 /// `PATCH /organization`: rename and change settings (fields left out stay as they are).
@@ -98,11 +104,13 @@ pub async fn patch<S: Store>(
         let done = state.app.rename_organization(ctx, name, expected).await?;
         expected = expected.map(|_| done.version);
     }
-    if input.ai_monthly_budget_cents.is_some() || input.retention_days.is_some() {
+    if input.ai_monthly_budget_cents.is_some() || input.retention_days.is_some() || input.ai_store_transcripts.is_some()
+    {
         let current = state.app.get_organization(ctx).await?;
         let settings = OrganizationSettings {
             ai_monthly_budget_cents: input.ai_monthly_budget_cents.unwrap_or(current.ai_monthly_budget_cents),
             retention_days: input.retention_days.unwrap_or(current.retention_days),
+            ai_store_transcripts: input.ai_store_transcripts.unwrap_or(current.ai_store_transcripts),
         };
         state.app.change_organization_settings(ctx, settings, expected).await?;
     }

@@ -98,6 +98,7 @@ struct Organization {
     name: String,
     budget: Option<i64>,
     retention: Option<i64>,
+    transcripts: bool,
     deletion: Option<i64>,
     stamp: Stamp,
 }
@@ -252,6 +253,7 @@ impl ReplayModel {
                 name: name.to_string(),
                 budget: None,
                 retention: None,
+                transcripts: false,
                 deletion: None,
                 stamp: Stamp::new(sv, at),
             };
@@ -284,6 +286,7 @@ impl ReplayModel {
             E::SettingsChanged { settings } => {
                 row.budget = settings.ai_monthly_budget_cents.and_then(|v| i64::try_from(v).ok());
                 row.retention = settings.retention_days.map(i64::from);
+                row.transcripts = settings.ai_store_transcripts;
             }
             E::DeletionScheduled { effective_at } => row.deletion = Some(to_micros(*effective_at)),
             E::DeletionCancelled => row.deletion = None,
@@ -533,6 +536,7 @@ impl ReplayModel {
                     "name",
                     "ai_monthly_budget_cents",
                     "retention_days",
+                    "ai_store_transcripts",
                     "deletion_scheduled_for",
                     "stream_version",
                     "created_at",
@@ -547,6 +551,7 @@ impl ReplayModel {
                             o.name.into(),
                             o.budget.into(),
                             o.retention.into(),
+                            i64::from(o.transcripts).into(),
                             o.deletion.into(),
                             o.stamp.stream_version.into(),
                             o.stamp.created_at.into(),
