@@ -116,12 +116,20 @@ fn cors(origins: &[String]) -> Result<CorsLayer, String> {
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves; requests already in flight then
-/// finish before this returns.
+/// finish before this returns. Connections run with `TCP_NODELAY`: a streamed answer is many
+/// small writes, and with Nagle's algorithm each one after the first waited for the client's
+/// delayed acknowledgement (40 ms for the `done` event of every streamed answer).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|connection| {
+        if let Err(error) = connection.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY on a connection");
+        }
+    });
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
