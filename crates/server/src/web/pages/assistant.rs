@@ -82,8 +82,7 @@ pub async fn ask_form<S: Store>(State(state): State<AppState<S>>, page: Page) ->
 
 /// `POST /ask`.
 pub async fn ask<S: Store>(State(state): State<AppState<S>>, page: Page, body: Bytes) -> Result<Response, WebError> {
-    page.require(Permission::UseAi)?;
-    let input: AssistForm = form(&body)?;
+    let input = assist_form(&page, &body)?;
     let ask = Ask {
         question: input.question.clone(),
         engagement: filled(Some(input.engagement.clone())),
@@ -116,23 +115,17 @@ pub async fn summary<S: Store>(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    page.require(Permission::UseAi)?;
-    let input: AssistForm = form(&body)?;
+    let input = assist_form(&page, &body)?;
     let local = input.local();
-    if input.streamed() {
-        return stream(&state.app, page.ctx(), move |app, ctx, sink| async move {
-            app.summarize_item(&ctx, &id, local, sink.as_ref()).await
-        })
-        .await;
-    }
-    let item = state.app.get_item(page.ctx(), &id).await?;
-    let answer = state.app.summarize_item(page.ctx(), &id, local, None).await?;
-    Ok(render(&AnswerPage {
-        chrome: Some(page.chrome("items")),
-        heading: format!("Summary of “{}”", item.title),
-        back: format!("/items/{id}"),
-        answer,
-    }))
+    let titled = async {
+        let item = state.app.get_item(page.ctx(), &id).await?;
+        Ok(("items", format!("Summary of “{}”", item.title), format!("/items/{id}")))
+    };
+    let target = id.clone();
+    let work = move |app: App<S>, ctx: TenantContext, sink: Option<UnboundedSender<String>>| async move {
+        app.summarize_item(&ctx, &target, local, sink.as_ref()).await
+    };
+    answer_page(&state, &page, input.streamed(), titled, work).await
 }
 
 /// `POST /engagements/{id}/risks`.
@@ -142,23 +135,17 @@ pub async fn risks<S: Store>(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    page.require(Permission::UseAi)?;
-    let input: AssistForm = form(&body)?;
+    let input = assist_form(&page, &body)?;
     let local = input.local();
-    if input.streamed() {
-        return stream(&state.app, page.ctx(), move |app, ctx, sink| async move {
-            app.assess_risks(&ctx, &id, local, sink.as_ref()).await
-        })
-        .await;
-    }
-    let engagement = state.app.get_engagement(page.ctx(), &id).await?;
-    let answer = state.app.assess_risks(page.ctx(), &id, local, None).await?;
-    Ok(render(&AnswerPage {
-        chrome: Some(page.chrome("engagements")),
-        heading: format!("Risks of “{}”", engagement.name),
-        back: format!("/engagements/{id}"),
-        answer,
-    }))
+    let titled = async {
+        let engagement = state.app.get_engagement(page.ctx(), &id).await?;
+        Ok(("engagements", format!("Risks of “{}”", engagement.name), format!("/engagements/{id}")))
+    };
+    let target = id.clone();
+    let work = move |app: App<S>, ctx: TenantContext, sink: Option<UnboundedSender<String>>| async move {
+        app.assess_risks(&ctx, &target, local, sink.as_ref()).await
+    };
+    answer_page(&state, &page, input.streamed(), titled, work).await
 }
 
 /// `POST /templates/{id}/draft`.
@@ -168,23 +155,46 @@ pub async fn draft<S: Store>(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    page.require(Permission::UseAi)?;
-    let input: AssistForm = form(&body)?;
+    let input = assist_form(&page, &body)?;
     let (engagement, local) = (input.engagement.clone(), input.local());
-    if input.streamed() {
-        return stream(&state.app, page.ctx(), move |app, ctx, sink| async move {
-            app.draft_from_template(&ctx, &id, &engagement, local, sink.as_ref()).await
-        })
-        .await;
+    let titled = async {
+        let template = state.app.get_template(page.ctx(), &id).await?;
+        Ok(("templates", format!("Draft from “{}”", template.name), format!("/templates/{id}")))
+    };
+    let target = id.clone();
+    let work = move |app: App<S>, ctx: TenantContext, sink: Option<UnboundedSender<String>>| async move {
+        app.draft_from_template(&ctx, &target, &engagement, local, sink.as_ref()).await
+    };
+    answer_page(&state, &page, input.streamed(), titled, work).await
+}
+
+/// The form of an AI action, once the caller is known to be allowed to ask.
+fn assist_form(page: &Page, body: &[u8]) -> Result<AssistForm, WebError> {
+    page.require(Permission::UseAi)?;
+    form(body)
+}
+
+/// Streams `work`'s answer, or runs it and shows it on a page titled by `titled` (the
+/// navigation section, the heading, and where "Back" goes).
+async fn answer_page<S, T, F, Fut>(
+    state: &AppState<S>,
+    page: &Page,
+    streamed: bool,
+    titled: T,
+    work: F,
+) -> Result<Response, WebError>
+where
+    S: Store,
+    T: Future<Output = Result<(&'static str, String, String), AppError>>,
+    F: FnOnce(App<S>, TenantContext, Option<UnboundedSender<String>>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<AiAnswer, AppError>> + Send + 'static,
+{
+    if streamed {
+        return stream(&state.app, page.ctx(), work).await;
     }
-    let template = state.app.get_template(page.ctx(), &id).await?;
-    let answer = state.app.draft_from_template(page.ctx(), &id, &engagement, local, None).await?;
-    Ok(render(&AnswerPage {
-        chrome: Some(page.chrome("templates")),
-        heading: format!("Draft from “{}”", template.name),
-        back: format!("/templates/{id}"),
-        answer,
-    }))
+    let (section, heading, back) = titled.await?;
+    let answer = work(state.app.clone(), page.ctx().clone(), None).await?;
+    Ok(render(&AnswerPage { chrome: Some(page.chrome(section)), heading, back, answer }))
 }
 
 /// `POST /items/{id}/tag-suggestions`: the suggestions as a page (add the ones you keep in the
@@ -195,8 +205,7 @@ pub async fn tag_suggestions<S: Store>(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    page.require(Permission::UseAi)?;
-    let input: AssistForm = form(&body)?;
+    let input = assist_form(&page, &body)?;
     let item = state.app.get_item(page.ctx(), &id).await?;
     let found = state.app.suggest_tags(page.ctx(), &id, input.local()).await?;
     let text = if found.tags.is_empty() {
