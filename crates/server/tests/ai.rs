@@ -426,3 +426,32 @@ async fn prompts_and_answers_are_kept_only_for_an_organization_that_opts_in() {
     let usage = api.get("/api/v1/ai/usage").token(&owner.access).send().await.expect(StatusCode::OK);
     assert_eq!(usage.body["data"][0]["calls"], 2, "the accounting record is kept either way");
 }
+
+#[tokio::test]
+async fn transient_failures_are_retried_and_an_edited_item_is_not_answered_from_the_cache() {
+    let reply = Behaviour::Reply { text: "Three phases [1].".to_owned(), prompt_tokens: 5, completion_tokens: 3 };
+    let (fake, base_url) = FakeProvider::start(vec![Behaviour::Fail(429), Behaviour::Fail(503), reply]).await;
+    let model = remote(&base_url, json!({"retries": 2, "retry_backoff_ms": 5}));
+    let api = Api::assisting(assistant(json!({"remote": model}), &["remote"])).await;
+    let owner = api.sign_up("Olga").await;
+    let item =
+        create_item(&api, &owner, json!({"kind": "note", "title": "Plan", "body": "The plan has three phases."})).await;
+    let path = format!("/api/v1/items/{item}/summary");
+
+    let first = post_ok(&api, &owner, &path, json!({})).await;
+    assert_eq!(first.body["model"], "remote", "a 429 and a 503 are retried on the same model");
+    assert_eq!(fake.requests().await.len(), 3);
+
+    post_ok(&api, &owner, &path, json!({})).await;
+    assert_eq!(fake.requests().await.len(), 3, "the same prompt is answered from the cache");
+    api.patch(&format!("/api/v1/items/{item}"))
+        .token(&owner.access)
+        .json(json!({"body": "The plan has four phases."}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    post_ok(&api, &owner, &path, json!({})).await;
+    let requests = fake.requests().await;
+    assert_eq!(requests.len(), 4, "an edited item makes a new prompt, so the model is asked again");
+    assert!(requests[3]["messages"].to_string().contains("four phases"));
+}
