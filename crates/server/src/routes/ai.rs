@@ -88,6 +88,19 @@ impl From<AiAnswer> for AnswerResponse {
     }
 }
 
+/// One Server-Sent Event of a streamed answer (documentation only: the stream is written by
+/// [`stream_answer`]).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[allow(dead_code, reason = "describes the stream's events in the OpenAPI document")]
+pub struct AnswerEvent {
+    /// `delta` (a piece of the answer), `done` (the whole answer) or `error`.
+    #[schema(pattern = "^(delta|done|error)$")]
+    event: String,
+    /// JSON text: `{"text": "..."}` for `delta`, an `AnswerResponse` for `done`, the error
+    /// envelope for `error`.
+    data: String,
+}
+
 /// `POST /items/{id}/summary`.
 #[utoipa::path(
     post,
@@ -98,7 +111,7 @@ impl From<AiAnswer> for AnswerResponse {
     params(("id" = String, Path, pattern = r"^itm_[0-9A-Za-z]{1,64}$")),
     request_body = AssistOptions,
     responses(
-        (status = 200, description = "The summary (JSON), or its Server-Sent Events with `stream`", content((AnswerResponse = "application/json"), (String = "text/event-stream"))),
+        (status = 200, description = "The summary (JSON), or its Server-Sent Events with `stream`", content((AnswerResponse = "application/json"), (AnswerEvent = "text/event-stream"))),
         (status = "default", description = "An error, in the envelope", body = ErrorEnvelope)
     )
 )]
@@ -124,7 +137,7 @@ pub async fn summary<S: Store>(
     description = "Routed as `knowledge_qa`: the best items of a hybrid search over what the caller may read are the sources, and the answer cites them.",
     request_body = AskRequest,
     responses(
-        (status = 200, description = "The answer (JSON), or its Server-Sent Events with `stream`", content((AnswerResponse = "application/json"), (String = "text/event-stream"))),
+        (status = 200, description = "The answer (JSON), or its Server-Sent Events with `stream`", content((AnswerResponse = "application/json"), (AnswerEvent = "text/event-stream"))),
         (status = "default", description = "An error, in the envelope", body = ErrorEnvelope)
     )
 )]
@@ -150,7 +163,7 @@ pub async fn ask<S: Store>(
     params(("id" = String, Path, pattern = r"^eng_[0-9A-Za-z]{1,64}$")),
     request_body = AssistOptions,
     responses(
-        (status = 200, description = "The checklist (JSON), or its Server-Sent Events with `stream`", content((AnswerResponse = "application/json"), (String = "text/event-stream"))),
+        (status = 200, description = "The checklist (JSON), or its Server-Sent Events with `stream`", content((AnswerResponse = "application/json"), (AnswerEvent = "text/event-stream"))),
         (status = "default", description = "An error, in the envelope", body = ErrorEnvelope)
     )
 )]
@@ -190,7 +203,7 @@ pub struct DraftRequest {
     params(("id" = String, Path, pattern = r"^tpl_[0-9A-Za-z]{1,64}$")),
     request_body = DraftRequest,
     responses(
-        (status = 200, description = "The draft (JSON), or its Server-Sent Events with `stream`", content((AnswerResponse = "application/json"), (String = "text/event-stream"))),
+        (status = 200, description = "The draft (JSON), or its Server-Sent Events with `stream`", content((AnswerResponse = "application/json"), (AnswerEvent = "text/event-stream"))),
         (status = "default", description = "An error, in the envelope", body = ErrorEnvelope)
     )
 )]
