@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Full-text search through the product's HTTP API at COUNT documents (default 200,000
+# generated from real sentences, bench/fulltext_docs.py): how fast documents loaded through
+# `POST /api/v1/items` become searchable (next to FTS5 indexing the same documents in the same
+# run), write-to-searchable latency, and `GET /api/v1/search` latency under wrk at one
+# connection for short (typed, 1 to 3 words) and long (10 to 30 word claims) queries.
+# Writes bench/results/search-http-<time>/ and prints a summary.
+#
+#   bench/search_http.sh                 # COUNT=200000 SECONDS_PER=10
+#
+# The server runs pinned to core 0, the clients and wrk to core 1; semantic search is off
+# (--no-semantic): this measures the full-text path.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=${DATA:-../shared/data}
+count=${COUNT:-200000}
+seconds=${SECONDS_PER:-10}
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/consailt-bench
+out=bench/results/search-http-$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$out" "$cache"
+for tool in wrk taskset python3 curl; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install wrk)" >&2; exit 1; }
+done
+cargo build --release --quiet --bin consailt
+[ -f "$cache/generated-$count.jsonl" ] || python3 bench/fulltext_docs.py "$data" "$count" "$cache/generated-$count.jsonl"
+work=$(mktemp -d)
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+cat >"$work/consailt.toml" <<TOML
+[http]
+rate_limit_per_ip = 100000000
+rate_limit_per_principal = 100000000
+TOML
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+CONSAILT_LOG=warn taskset -c 0 target/release/consailt serve --no-semantic --config "$work/consailt.toml" \
+    --data-dir "$work/data" --listen "127.0.0.1:$port" &
+server=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+base="http://127.0.0.1:$port"
+taskset -c 1 python3 bench/search_http.py load "$base" "$cache/generated-$count.jsonl" "$data/scifact/queries.jsonl" "$out"
+cat >"$work/paths.lua" <<'LUA'
+local paths = {}
+for line in io.lines(os.getenv("PATHS")) do paths[#paths + 1] = line end
+local i = 0
+request = function()
+    i = i % #paths + 1
+    return wrk.format("GET", paths[i])
+end
+LUA
+key=$(cat "$out/api-key")
+for kind in short long; do
+    PATHS="$out/$kind-paths.txt" taskset -c 1 wrk -t1 -c1 -d"${seconds}s" --latency -s "$work/paths.lua" \
+        -H "Authorization: Bearer $key" "$base" >"$out/wrk-$kind.txt" 2>&1
+    python3 bench/wrk_result.py 1 "search-$kind" consailt 1 "$out/wrk-$kind.txt" >>"$out/results.jsonl"
+done
+rm -f "$out/api-key"
+python3 bench/search_http.py summary "$out"
+echo "results in $out"
