@@ -68,12 +68,16 @@ def main():
             break
         time.sleep(0.2)
     if semantic:
-        # Hybrid retrieval is only measured once the embedder has caught up.
+        # Hybrid retrieval is only measured once the embedder has caught up: it follows the log
+        # in order, so the last document found by meaning means all of them are embedded.
+        title = (last.get("title") or last["_id"])[:40]
         while time.time() < deadline:
-            reply = call(conn, "GET", "/api/v1/search?q=cell&mode=semantic&limit=1", token=token)
-            if reply["data"]:
+            reply = call(conn, "GET", f"/api/v1/search?q={probe}&mode=semantic&limit=3", token=token)
+            if any(hit["title"].startswith(title) for hit in reply["data"]):
                 break
             time.sleep(5)
+        else:
+            raise SystemExit("the embedder did not catch up within the hour")
 
     queries = {}
     for line in open(f"{data}/queries.jsonl"):
