@@ -3,46 +3,22 @@
 it, then asks every training query once with `stream: true` and times the first `delta` event
 (time to first token) and the `done` event. Standard library only."""
 import concurrent.futures
-import http.client
 import json
 import statistics
 import sys
 import time
 import urllib.parse
 
-PASSWORD = "plum-orchard-47-velvet-kayak"
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from api_client import call, connect, percentile, sign_up  # noqa: E402
+
 WARMUP = 20
-
-
-def connect(base):
-    url = urllib.parse.urlparse(base)
-    return http.client.HTTPConnection(url.hostname, url.port, timeout=60)
-
-
-def call(conn, method, path, body=None, token=None):
-    headers = {"content-type": "application/json"}
-    if token:
-        headers["authorization"] = f"Bearer {token}"
-    conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
-    response = conn.getresponse()
-    data = response.read()
-    if response.status >= 300:
-        raise SystemExit(f"{method} {path}: HTTP {response.status} {data[:300]!r}")
-    return json.loads(data) if data else None
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def main():
     base, data, out, semantic = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
     conn = connect(base)
-    owner = call(conn, "POST", "/api/v1/auth/signup", {
-        "email": "bench@example.com", "password": PASSWORD, "name": "Bench",
-        "organization_name": "Bench Consulting"})
-    token = owner["access_token"]
+    token = sign_up(conn)
 
     docs = [json.loads(line) for line in open(f"{data}/corpus.jsonl")]
 
@@ -50,7 +26,7 @@ def main():
         c = connect(base)
         for doc in chunk:
             title = (doc.get("title") or doc["_id"]).strip()[:300] or doc["_id"]
-            call(c, "POST", "/api/v1/items", {"kind": "document", "title": title, "body": doc["text"]}, token)
+            call(c, "POST", "/api/v1/items", token, {"kind": "document", "title": title, "body": doc["text"]})
         c.close()
 
     started = time.perf_counter()
@@ -63,7 +39,7 @@ def main():
     probe = urllib.parse.quote((last.get("title") or last["text"])[:80])
     deadline = time.time() + (3600 if semantic else 120)
     while time.time() < deadline:
-        found = call(conn, "GET", f"/api/v1/search?q={probe}&mode=fulltext&limit=5", token=token)
+        found = call(conn, "GET", f"/api/v1/search?q={probe}&mode=fulltext&limit=5", token)
         if found["total"] > 0 and found["data"][0]["title"].startswith((last.get("title") or last["_id"])[:40]):
             break
         time.sleep(0.2)
@@ -72,7 +48,7 @@ def main():
         # in order, so the last document found by meaning means all of them are embedded.
         title = (last.get("title") or last["_id"])[:40]
         while time.time() < deadline:
-            reply = call(conn, "GET", f"/api/v1/search?q={probe}&mode=semantic&limit=3", token=token)
+            reply = call(conn, "GET", f"/api/v1/search?q={probe}&mode=semantic&limit=3", token)
             if any(hit["title"].startswith(title) for hit in reply["data"]):
                 break
             time.sleep(5)

@@ -8,7 +8,6 @@ measures write-to-searchable for 200 single writes, and writes the query paths f
 summary OUT: prints the results as a table.
 """
 import concurrent.futures
-import http.client
 import json
 import re
 import sqlite3
@@ -17,30 +16,11 @@ import sys
 import time
 import urllib.parse
 
-PASSWORD = "plum-orchard-47-velvet-kayak"
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from api_client import call, connect, percentile, sign_up  # noqa: E402
+
 CLIENTS = 16
 PROBES = 200
-
-
-def connect(base):
-    url = urllib.parse.urlparse(base)
-    return http.client.HTTPConnection(url.hostname, url.port, timeout=120)
-
-
-def call(conn, method, path, token, body=None):
-    headers = {"content-type": "application/json", "authorization": f"Bearer {token}"} if token else \
-        {"content-type": "application/json"}
-    conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
-    response = conn.getresponse()
-    data = response.read()
-    if response.status >= 300:
-        raise SystemExit(f"{method} {path}: HTTP {response.status} {data[:300]!r}")
-    return json.loads(data) if data else None
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def searchable(conn, token, words):
@@ -50,9 +30,7 @@ def searchable(conn, token, words):
 
 def load(base, docs_path, queries_path, out):
     conn = connect(base)
-    owner = call(conn, "POST", "/api/v1/auth/signup", None, {
-        "email": "bench@example.com", "password": PASSWORD, "name": "Bench", "organization_name": "Bench"})
-    token = owner["access_token"]
+    token = sign_up(conn)
     key = call(conn, "POST", "/api/v1/api-keys", token, {"name": "bench", "role": "consultant"})["secret"]
     docs = [json.loads(line) for line in open(docs_path)]
 
