@@ -178,6 +178,17 @@ impl Assistant {
         Ok(Self { config: config.clone(), models, cache: Mutex::new(ResponseCache::default()) })
     }
 
+    /// Whether answering `task` may send a prompt out of the process, so the caller must gather
+    /// the names to pseudonymize (a route of `local` only never needs them).
+    pub fn may_leave_process(&self, task: Task, local_only: bool) -> bool {
+        !local_only
+            && self
+                .config
+                .route(task)
+                .iter()
+                .any(|name| self.models.get(name).is_some_and(|m| matches!(m.backend, Backend::Remote(_))))
+    }
+
     /// Answers `call`, trying its task's models in order. With `sink`, the answer's pieces are
     /// sent as they arrive (restored); a model that fails after sending something is not
     /// followed by another, since the user already saw part of its answer.

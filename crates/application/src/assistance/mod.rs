@@ -40,7 +40,11 @@ impl<S: Store> App<S> {
         local_only: bool,
         sink: Option<&UnboundedSender<String>>,
     ) -> Result<AiAnswer, AppError> {
-        let sensitive = self.sensitive_names(ctx).await?;
+        let sensitive = if self.assistant.may_leave_process(request.task(), local_only) {
+            self.sensitive_names(ctx).await?
+        } else {
+            Vec::new()
+        };
         let org = self.store.organization(ctx.org.as_str()).await?;
         let budget = self.ai_budget(ctx, org.as_ref()).await?;
         let keep_transcript = org.is_some_and(|o| o.ai_store_transcripts);

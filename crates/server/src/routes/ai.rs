@@ -289,7 +289,10 @@ where
 {
     let (sink, mut pieces) = unbounded_channel();
     let (finished, outcome) = oneshot::channel();
-    tokio::spawn(work(app.clone(), ctx.clone(), Some(sink)).then_send(finished));
+    let answering = work(app.clone(), ctx.clone(), Some(sink));
+    tokio::spawn(async move {
+        let _ = finished.send(answering.await);
+    });
     // Errors found before anything was said keep their status.
     let (first, outcome) = match pieces.recv().await {
         Some(text) => (Piece::Text(text), Some(outcome)),
@@ -333,21 +336,6 @@ async fn next_event(state: Option<StreamState>) -> Option<(Result<Event, Infalli
         }
     })
 }
-
-/// Sends a future's output through a one-shot channel once it completes.
-trait ThenSend: Future + Sized {
-    fn then_send(self, to: oneshot::Sender<Self::Output>) -> impl Future<Output = ()> + Send
-    where
-        Self: Send,
-        Self::Output: Send,
-    {
-        async move {
-            let _ = to.send(self.await);
-        }
-    }
-}
-
-impl<F: Future> ThenSend for F {}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
