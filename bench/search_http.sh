@@ -23,19 +23,8 @@ for tool in wrk taskset python3 curl; do
 done
 cargo build --release --quiet --bin consailt
 [ -f "$cache/generated-$count.jsonl" ] || python3 bench/fulltext_docs.py "$data" "$count" "$cache/generated-$count.jsonl"
-work=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-cat >"$work/consailt.toml" <<TOML
-[http]
-rate_limit_per_ip = 100000000
-rate_limit_per_principal = 100000000
-TOML
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-CONSAILT_LOG=warn taskset -c 0 target/release/consailt serve --no-semantic --config "$work/consailt.toml" \
-    --data-dir "$work/data" --listen "127.0.0.1:$port" &
-server=$!
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
-base="http://127.0.0.1:$port"
+. bench/serve_consailt.sh
+serve_consailt --no-semantic
 taskset -c 1 python3 bench/search_http.py load "$base" "$cache/generated-$count.jsonl" "$data/scifact/queries.jsonl" "$out"
 cat >"$work/paths.lua" <<'LUA'
 local paths = {}
