@@ -188,7 +188,7 @@ impl SqliteStore {
 
 impl EventStore for SqliteStore {
     async fn commit(&self, commit: Commit) -> Result<CommitReceipt, StoreError> {
-        writer::validate(&commit)?;
+        store::append::validate(&commit)?;
         let (reply, receipt) = oneshot::channel();
         self.send(writer::WriteRequest::Commit { commit, reply }).await?;
         receipt.await.map_err(|_| StoreError::Unavailable("the writer stopped before acknowledging".to_owned()))?

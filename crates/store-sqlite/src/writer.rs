@@ -16,17 +16,15 @@ use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
-use store::chain::{GENESIS, link_hash};
-use store::{Commit, CommitReceipt, RecordedEvent, StoreError, StreamAppend};
+use store::append::{ChainTail, advance, chain_commit, check_versions};
+use store::chain::GENESIS;
+use store::{Commit, CommitReceipt, RecordedEvent, StoreError};
 
 use crate::checkpoint::{self, Checkpointer};
 use crate::error::{database, signed, sqlite, unsigned};
 use crate::replay::ReplayReport;
 use crate::rows::{now, to_micros};
 use crate::{SqliteConfig, projections, replay};
-
-/// Most events one commit may carry; larger imports are split by the caller.
-pub(crate) const MAX_EVENTS_PER_COMMIT: usize = 10_000;
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
@@ -61,43 +59,6 @@ impl std::fmt::Debug for WriteRequest {
             WriteRequest::Shutdown { .. } => f.write_str("Shutdown"),
         }
     }
-}
-
-/// Refuses commits no backend should accept, before they reach the writer.
-pub(crate) fn validate(commit: &Commit) -> Result<(), StoreError> {
-    let count = commit.event_count();
-    if commit.appends.is_empty() || commit.appends.iter().any(|a| a.events.is_empty()) {
-        return Err(StoreError::Invalid("a commit needs at least one event for each stream".to_owned()));
-    }
-    if count > MAX_EVENTS_PER_COMMIT {
-        return Err(StoreError::Invalid(format!("a commit holds at most {MAX_EVENTS_PER_COMMIT} events, got {count}")));
-    }
-    for append in &commit.appends {
-        if !is_plain_name(append.stream.as_str()) {
-            return Err(StoreError::Invalid(format!(
-                "stream id {:?} must be 1 to 200 characters of letters, digits and -_.:",
-                append.stream.as_str()
-            )));
-        }
-    }
-    for event in commit.appends.iter().flat_map(|a| &a.events) {
-        if !is_plain_name(&event.event_type) {
-            return Err(StoreError::Invalid(format!(
-                "event type {:?} must be 1 to 200 characters of letters, digits and -_.:",
-                event.event_type
-            )));
-        }
-        if let Err(error) = serde_json::from_str::<serde::de::IgnoredAny>(&event.payload) {
-            return Err(StoreError::Invalid(format!("{} payload is not JSON: {error}", event.event_type)));
-        }
-    }
-    Ok(())
-}
-
-/// Whether a stream id or event type is a plain name: what the log can splice into JSON and
-/// logs without escaping.
-fn is_plain_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 200 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
 /// The last committed position.
@@ -194,13 +155,6 @@ impl Known {
         self.tail = None;
         self.versions.clear();
     }
-}
-
-/// The tail of the chain: the last position and its hash.
-#[derive(Debug, Clone, Copy)]
-struct ChainTail {
-    position: u64,
-    hash: [u8; 32],
 }
 
 impl Writer {
@@ -385,13 +339,6 @@ impl Writer {
     }
 }
 
-/// Records an accepted append in the batch's view of stream versions; returns the new version.
-fn advance(versions: &mut HashMap<String, u64>, append: &StreamAppend) -> u64 {
-    let version = versions.entry(append.stream.as_str().to_owned()).or_insert(0);
-    *version += append.events.len() as u64;
-    *version
-}
-
 /// Reads, inside the batch's transaction, the tail of the hash chain and the current version
 /// of every stream the batch touches (each one seek on the unique index).
 fn read_positions(
@@ -422,42 +369,6 @@ fn read_positions(
     Ok((tail, versions))
 }
 
-/// Checks every append of a commit against the batch's view of stream versions. A stream may
-/// appear twice in one commit: each append sees the ones before it.
-fn check_versions(commit: &Commit, versions: &HashMap<String, u64>) -> Result<(), StoreError> {
-    let mut seen: HashMap<&str, u64> = HashMap::new();
-    for append in &commit.appends {
-        let stream = append.stream.as_str();
-        let actual = seen.get(stream).copied().unwrap_or_else(|| versions.get(stream).copied().unwrap_or(0));
-        if !append.expected.admits(actual) {
-            return Err(StoreError::Conflict { stream: stream.to_owned(), expected: append.expected, actual });
-        }
-        seen.insert(stream, actual + append.events.len() as u64);
-    }
-    Ok(())
-}
-
-/// Numbers and hashes every event of a commit, with the organization each row carries.
-fn chain_commit<'c>(
-    commit: &'c Commit,
-    versions: &HashMap<String, u64>,
-    recorded_at: time::OffsetDateTime,
-    tail: &mut ChainTail,
-) -> Result<Vec<(RecordedEvent, Option<&'c str>)>, StoreError> {
-    let metadata =
-        serde_json::to_string(&commit.metadata).map_err(|e| StoreError::Invalid(format!("metadata: {e}")))?;
-    let org = commit.metadata.org_id.as_deref();
-    let mut seen: HashMap<&str, u64> = HashMap::new();
-    let mut rows = Vec::with_capacity(commit.event_count());
-    for append in &commit.appends {
-        let stream = append.stream.as_str();
-        let current = seen.get(stream).copied().unwrap_or_else(|| versions.get(stream).copied().unwrap_or(0));
-        rows.extend(chain_rows(append, current, &metadata, recorded_at, tail).into_iter().map(|row| (row, org)));
-        seen.insert(stream, current + append.events.len() as u64);
-    }
-    Ok(rows)
-}
-
 fn insert_and_project(conn: &rusqlite::Connection, rows: &[(RecordedEvent, Option<&str>)]) -> Result<(), StoreError> {
     let mut insert = conn
         .prepare_cached(
@@ -485,37 +396,4 @@ fn insert_and_project(conn: &rusqlite::Connection, rows: &[(RecordedEvent, Optio
         projections::project(conn, row)?;
     }
     Ok(())
-}
-
-/// Numbers and hashes the events of one append, advancing the chain tail.
-fn chain_rows(
-    append: &StreamAppend,
-    current_version: u64,
-    metadata: &str,
-    recorded_at: time::OffsetDateTime,
-    tail: &mut ChainTail,
-) -> Vec<RecordedEvent> {
-    let mut version = current_version;
-    append
-        .events
-        .iter()
-        .map(|event| {
-            tail.position += 1;
-            version += 1;
-            let mut row = RecordedEvent {
-                position: tail.position,
-                stream_id: append.stream.clone(),
-                stream_version: version,
-                event_type: event.event_type.clone(),
-                schema_version: event.schema_version,
-                payload: event.payload.clone(),
-                metadata: metadata.to_owned(),
-                recorded_at,
-                hash: GENESIS,
-            };
-            row.hash = link_hash(&tail.hash, (&row).into());
-            tail.hash = row.hash;
-            row
-        })
-        .collect()
 }

@@ -213,6 +213,55 @@ pub async fn subscriptions_deliver_everything_in_order<S: EventStore>(store: S) 
     ensure(resumed == BTreeSet::from([301]), || format!("resumed with {resumed:?}"))
 }
 
+/// Many concurrent appenders on many streams while a subscriber follows: the subscriber sees
+/// every committed event exactly once and in global order, with no gap, even where commits
+/// that took their positions concurrently finish in a different order (DESIGN section 2).
+pub async fn concurrent_appenders_are_followed_exactly_once<S: EventStore>(store: S) -> Check {
+    const WRITERS: usize = 16;
+    const COMMITS: usize = 25;
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for n in 0..COMMITS {
+                    let events = (0..1 + n % 3).map(|k| event(w * 1_000 + n * 10 + k)).collect();
+                    store.append(stream(w * 100 + n % 5), ExpectedVersion::Any, events, meta()).await?;
+                }
+                Ok::<_, StoreError>(())
+            })
+        })
+        .collect();
+    let expected: u64 = (0..COMMITS).map(|n| 1 + n as u64 % 3).sum::<u64>() * WRITERS as u64;
+    let subscription = Subscription::new(store.clone(), "contract-stress");
+    let mut seen: Vec<u64> = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while (seen.len() as u64) < expected {
+        if std::time::Instant::now() > deadline {
+            return Err(format!("saw {} of {expected} events within a minute", seen.len()));
+        }
+        let mut handler = |e: crate::RecordedEvent| {
+            seen.push(e.position);
+            std::future::ready(Ok::<_, std::io::Error>(()))
+        };
+        subscription.catch_up(&mut handler).await.map_err(|e| format!("catch up: {e}"))?;
+        tokio::task::yield_now().await;
+    }
+    for writer in writers {
+        writer.await.map_err(|e| format!("writer: {e}"))?.map_err(fail("append"))?;
+    }
+    let mut handler = |e: crate::RecordedEvent| {
+        seen.push(e.position);
+        std::future::ready(Ok::<_, std::io::Error>(()))
+    };
+    subscription.catch_up(&mut handler).await.map_err(|e| format!("final catch up: {e}"))?;
+    ensure(seen == (1..=expected).collect::<Vec<_>>(), || {
+        let first_wrong = seen.iter().zip(1..).find(|(got, want)| **got != *want);
+        format!("{} events seen for {expected} committed; first out of place: {first_wrong:?}", seen.len())
+    })?;
+    let report = verify_chain(&store).await.map_err(fail("verify"))?;
+    ensure(report.first_broken.is_none(), || format!("broken chain: {:?}", report.first_broken))
+}
+
 /// Instantiates the contract for a backend: `event_store_contract!(open_store)` where
 /// `open_store().await` returns `(store, guard)`.
 #[macro_export]
@@ -229,6 +278,7 @@ macro_rules! event_store_contract {
             the_hash_chain_verifies,
             checkpoints_are_durable,
             subscriptions_deliver_everything_in_order,
+            concurrent_appenders_are_followed_exactly_once,
         );
     };
     (@tests $open:path; $($check:ident),* $(,)?) => {

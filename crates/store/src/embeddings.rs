@@ -55,3 +55,51 @@ pub trait EmbeddingStore: Send + Sync + 'static {
     /// Forgets every embedding and the checkpoint (a rebuild from the log).
     fn clear_embeddings(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
+
+/// Packs passages into the stored blob: per passage, start and end (u32 little-endian), then
+/// the vector (f32 little-endian).
+pub fn pack(passages: &[PassageVector]) -> Vec<u8> {
+    let mut blob = Vec::with_capacity(passages.iter().map(|p| 8 + 4 * p.vector.len()).sum());
+    for passage in passages {
+        blob.extend_from_slice(&passage.start.to_le_bytes());
+        blob.extend_from_slice(&passage.end.to_le_bytes());
+        for value in &passage.vector {
+            blob.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    blob
+}
+
+/// Unpacks a blob made by [`pack`]; `None` when its length does not fit `dimensions`.
+pub fn unpack(blob: &[u8], dimensions: usize) -> Option<Vec<PassageVector>> {
+    let row = 8 + 4 * dimensions;
+    if blob.is_empty() || !blob.len().is_multiple_of(row) {
+        return None;
+    }
+    let word = |bytes: &[u8]| -> [u8; 4] { [bytes[0], bytes[1], bytes[2], bytes[3]] };
+    Some(
+        blob.chunks_exact(row)
+            .map(|chunk| PassageVector {
+                start: u32::from_le_bytes(word(&chunk[0..4])),
+                end: u32::from_le_bytes(word(&chunk[4..8])),
+                vector: chunk[8..].chunks_exact(4).map(|b| f32::from_le_bytes(word(b))).collect(),
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passages_survive_packing() {
+        let passages = vec![
+            PassageVector { start: 0, end: 10, vector: vec![0.5, -1.0, f32::MIN_POSITIVE] },
+            PassageVector { start: 11, end: u32::MAX, vector: vec![1.0, 2.0, 3.0] },
+        ];
+        assert_eq!(unpack(&pack(&passages), 3), Some(passages));
+        assert_eq!(unpack(&[0; 13], 3), None);
+        assert_eq!(unpack(&[], 3), None);
+    }
+}

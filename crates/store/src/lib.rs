@@ -3,6 +3,7 @@
 //! test suite that every backend must pass.
 
 pub mod ai_ledger;
+pub mod append;
 pub mod auth;
 pub mod chain;
 pub mod contract;

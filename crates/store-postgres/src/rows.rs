@@ -1,0 +1,104 @@
+//! Reading the event log and subscription checkpoints, and the time representation.
+
+use sqlx::postgres::PgRow;
+use sqlx::{PgExecutor, Row};
+use time::OffsetDateTime;
+
+use store::{RecordedEvent, StoreError, StreamId};
+
+use crate::error::{database, signed, unsigned};
+
+pub(crate) const EVENT_COLUMNS: &str =
+    "position, stream_id, stream_version, event_type, schema_version, payload, metadata, recorded_at, hash";
+
+pub(crate) fn to_micros(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn from_micros(micros: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
+        .map_err(|e| StoreError::Corrupt(format!("timestamp {micros} out of range: {e}")))
+}
+
+/// The current time at the stored precision (microseconds), so an event reads back equal.
+pub(crate) fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    from_micros(to_micros(now)).unwrap_or(now)
+}
+
+pub(crate) fn event_from_row(row: &PgRow) -> Result<RecordedEvent, StoreError> {
+    let get_err = |e: sqlx::Error| StoreError::Corrupt(format!("unreadable event row: {e}"));
+    let position: i64 = row.try_get(0).map_err(get_err)?;
+    let hash: Vec<u8> = row.try_get(8).map_err(get_err)?;
+    let hash: [u8; 32] = hash
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("event {position} has a hash that is not 32 bytes")))?;
+    let schema_version: i64 = row.try_get(4).map_err(get_err)?;
+    Ok(RecordedEvent {
+        position: unsigned(position, "position")?,
+        stream_id: StreamId::from_stored(row.try_get(1).map_err(get_err)?),
+        stream_version: unsigned(row.try_get(2).map_err(get_err)?, "stream_version")?,
+        event_type: row.try_get(3).map_err(get_err)?,
+        schema_version: u32::try_from(schema_version)
+            .map_err(|_| StoreError::Corrupt(format!("event {position} has schema version {schema_version}")))?,
+        payload: row.try_get(5).map_err(get_err)?,
+        metadata: row.try_get(6).map_err(get_err)?,
+        recorded_at: from_micros(row.try_get(7).map_err(get_err)?)?,
+        hash,
+    })
+}
+
+pub(crate) async fn read_stream<'c>(
+    executor: impl PgExecutor<'c>,
+    stream: &StreamId,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version");
+    let rows = sqlx::query(&sql).bind(stream.as_str()).fetch_all(executor).await.map_err(database)?;
+    rows.iter().map(event_from_row).collect()
+}
+
+pub(crate) async fn read_all_after<'c>(
+    executor: impl PgExecutor<'c>,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2");
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = sqlx::query(&sql).bind(signed(after)?).bind(limit).fetch_all(executor).await.map_err(database)?;
+    rows.iter().map(event_from_row).collect()
+}
+
+/// The last committed position.
+pub(crate) async fn head<'c>(executor: impl PgExecutor<'c>) -> Result<u64, StoreError> {
+    let head: i64 =
+        sqlx::query_scalar("SELECT position FROM event_head").fetch_one(executor).await.map_err(database)?;
+    unsigned(head, "position")
+}
+
+pub(crate) async fn load_checkpoint<'c>(executor: impl PgExecutor<'c>, subscriber: &str) -> Result<u64, StoreError> {
+    let position: Option<i64> =
+        sqlx::query_scalar("SELECT position FROM subscription_checkpoints WHERE subscriber = $1")
+            .bind(subscriber)
+            .fetch_optional(executor)
+            .await
+            .map_err(database)?;
+    position.map_or(Ok(0), |p| unsigned(p, "checkpoint"))
+}
+
+pub(crate) async fn save_checkpoint<'c>(
+    executor: impl PgExecutor<'c>,
+    subscriber: &str,
+    position: u64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO subscription_checkpoints (subscriber, position, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (subscriber) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
+    )
+    .bind(subscriber)
+    .bind(signed(position)?)
+    .bind(to_micros(now()))
+    .execute(executor)
+    .await
+    .map_err(database)?;
+    Ok(())
+}
