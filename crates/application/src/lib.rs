@@ -96,23 +96,23 @@ impl<S: Store> App<S> {
     }
 }
 
-/// Fixtures for this crate's tests: a fresh SQLite store per test and a member of a new
-/// organization.
+/// Fixtures for this crate's tests: a fresh store per test (SQLite, or PostgreSQL when the
+/// suite is pointed at one) and a member of a new organization.
 #[cfg(test)]
 pub(crate) mod testing {
     use domain::ids::{OrgId, UserId};
     use domain::role::Role;
-    use store_sqlite::{SqliteConfig, SqliteStore};
+    use storage::{Storage, StorageConfig};
 
     use crate::commands::create_organization::CreateOrganization;
     use crate::commands::register_user::RegisterUser;
     use crate::{App, Caller, TenantContext};
 
-    pub(crate) type TestApp = App<SqliteStore>;
+    pub(crate) type TestApp = App<Storage>;
 
     pub(crate) async fn app() -> (TestApp, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let store = SqliteStore::open(SqliteConfig::new(dir.path().join("test.db"))).await.expect("open store");
+        let store = Storage::open(StorageConfig::for_test(dir.path())).await.expect("open store");
         (App::new(store), dir)
     }
 

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use clap::Args;
 use serde::Deserialize;
-use store_sqlite::{Durability, SqliteConfig};
+use storage::{PostgresConfig, SqliteConfig, StorageConfig};
+use store_sqlite::Durability;
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "consailt.toml";
@@ -79,6 +80,11 @@ pub struct FileStorage {
     pub durability: Option<Durability>,
     pub group_commit_linger_ms: Option<u64>,
     pub group_commit_max_events: Option<usize>,
+    /// PostgreSQL: most connections one instance holds [default: 16].
+    pub max_connections: Option<u32>,
+    /// PostgreSQL: how long a request waits for a connection before it answers 503
+    /// [default: 3000].
+    pub acquire_timeout_ms: Option<u64>,
 }
 
 /// How logs are written.
@@ -101,7 +107,8 @@ pub struct StorageArgs {
     /// Directory holding the database and files [default: ./data]
     #[arg(long, env = "CONSAILT_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Database URL: sqlite://PATH [default: SQLite at DATA_DIR/consailt.db]
+    /// Database URL: sqlite://PATH or postgres://USER@HOST:PORT/DATABASE [default: SQLite at
+    /// DATA_DIR/consailt.db]
     #[arg(long, env = "CONSAILT_DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
     /// full: an acknowledged write survives power loss; normal: survives a crash of the
@@ -121,8 +128,27 @@ fn parse_durability(raw: &str) -> Result<Durability, String> {
 /// The resolved storage settings.
 #[derive(Debug, Clone)]
 pub struct StorageSettings {
+    /// Files, the signing key and the search index live here on either backend.
     pub data_dir: PathBuf,
-    pub sqlite: SqliteConfig,
+    pub database: StorageConfig,
+}
+
+impl StorageSettings {
+    /// Where the data is, for logs: the SQLite file, or PostgreSQL's host, port and database
+    /// (never the password).
+    pub fn describe(&self) -> String {
+        match &self.database {
+            StorageConfig::Sqlite(config) => config.path.display().to_string(),
+            StorageConfig::Postgres(config) => describe_postgres(&config.url),
+        }
+    }
+}
+
+/// `postgres://host:port/database`, without user or password.
+pub fn describe_postgres(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    format!("postgres://{}", host.split('?').next().unwrap_or(host))
 }
 
 /// Reads the configuration file: the one named, or `./consailt.toml` when it exists.
@@ -157,6 +183,19 @@ impl StorageArgs {
         let data_dir =
             self.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
         let url = self.database_url.clone().or_else(|| file.database_url.clone());
+        if let Some(url) = url.as_deref().filter(|url| is_postgres(url)) {
+            let mut postgres = PostgresConfig::new(url);
+            if let Some(max) = file.storage.max_connections {
+                if max < 2 {
+                    return Err(ConfigError::Value("storage.max_connections must be at least 2".to_owned()));
+                }
+                postgres.max_connections = max;
+            }
+            if let Some(ms) = file.storage.acquire_timeout_ms {
+                postgres.acquire_timeout = Duration::from_millis(ms.max(1));
+            }
+            return Ok(StorageSettings { data_dir, database: StorageConfig::Postgres(postgres) });
+        }
         let path = match url {
             Some(url) => sqlite_path(&url)?,
             None => data_dir.join("consailt.db"),
@@ -172,12 +211,17 @@ impl StorageArgs {
             }
             sqlite.max_batch_events = max;
         }
-        Ok(StorageSettings { data_dir, sqlite })
+        Ok(StorageSettings { data_dir, database: StorageConfig::Sqlite(sqlite) })
     }
 }
 
-/// The file path of a `sqlite:` URL; other schemes are not available in this build.
-fn sqlite_path(url: &str) -> Result<PathBuf, ConfigError> {
+/// Whether `url` names a PostgreSQL database.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The file path of a `sqlite:` URL.
+pub fn sqlite_path(url: &str) -> Result<PathBuf, ConfigError> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"));
     match rest {
         Some(rest) => {
@@ -187,11 +231,9 @@ fn sqlite_path(url: &str) -> Result<PathBuf, ConfigError> {
             }
             Ok(PathBuf::from(path))
         }
-        None if url.starts_with("postgres://") || url.starts_with("postgresql://") => Err(ConfigError::Value(
-            "PostgreSQL is not available in this build yet; use the embedded SQLite default (omit --database-url)"
-                .to_owned(),
-        )),
-        None => Err(ConfigError::Value(format!("unsupported database URL {url:?}; expected sqlite://PATH"))),
+        None => Err(ConfigError::Value(format!(
+            "unsupported database URL {url:?}; expected sqlite://PATH or postgres://USER@HOST:PORT/DATABASE"
+        ))),
     }
 }
 
@@ -233,24 +275,34 @@ mod tests {
     #[test]
     fn flags_beat_the_file_which_beats_defaults() {
         let file = parse("data_dir = \"/srv/consailt\"\n[storage]\ndurability = \"normal\"\n").expect("valid");
-        let from_file = StorageArgs::default().resolve(&file).expect("resolve");
-        assert_eq!(from_file.sqlite.path, PathBuf::from("/srv/consailt/consailt.db"));
-        assert_eq!(from_file.sqlite.durability, Durability::Normal);
+        let sqlite = |settings: StorageSettings| match settings.database {
+            StorageConfig::Sqlite(config) => config,
+            StorageConfig::Postgres(_) => panic!("expected SQLite"),
+        };
+        let from_file = sqlite(StorageArgs::default().resolve(&file).expect("resolve"));
+        assert_eq!(from_file.path, PathBuf::from("/srv/consailt/consailt.db"));
+        assert_eq!(from_file.durability, Durability::Normal);
         let flags =
             StorageArgs { data_dir: Some("/tmp/x".into()), durability: Some(Durability::Full), ..Default::default() };
-        let from_flags = flags.resolve(&file).expect("resolve");
-        assert_eq!(from_flags.sqlite.path, PathBuf::from("/tmp/x/consailt.db"));
-        assert_eq!(from_flags.sqlite.durability, Durability::Full);
-        let defaults = StorageArgs::default().resolve(&FileSettings::default()).expect("resolve");
-        assert_eq!(defaults.sqlite.path, PathBuf::from("./data/consailt.db"));
+        let from_flags = sqlite(flags.resolve(&file).expect("resolve"));
+        assert_eq!(from_flags.path, PathBuf::from("/tmp/x/consailt.db"));
+        assert_eq!(from_flags.durability, Durability::Full);
+        let defaults = sqlite(StorageArgs::default().resolve(&FileSettings::default()).expect("resolve"));
+        assert_eq!(defaults.path, PathBuf::from("./data/consailt.db"));
     }
 
     #[test]
     fn database_urls_are_checked() {
         assert_eq!(sqlite_path("sqlite:///var/db.sqlite").expect("valid"), PathBuf::from("/var/db.sqlite"));
         assert_eq!(sqlite_path("sqlite:rel.db").expect("valid"), PathBuf::from("rel.db"));
-        assert!(sqlite_path("postgres://localhost/x").is_err());
         assert!(sqlite_path("mysql://x").is_err());
         assert!(sqlite_path("sqlite://").is_err());
+        let file = parse("[storage]\nmax_connections = 5\nacquire_timeout_ms = 500\n").expect("valid");
+        let args =
+            StorageArgs { database_url: Some("postgres://app:secret@db:5433/consailt".into()), ..Default::default() };
+        let settings = args.resolve(&file).expect("resolve");
+        assert_eq!(settings.describe(), "postgres://db:5433/consailt", "no credentials in logs");
+        let StorageConfig::Postgres(config) = settings.database else { panic!("expected PostgreSQL") };
+        assert_eq!((config.max_connections, config.acquire_timeout), (5, Duration::from_millis(500)));
     }
 }

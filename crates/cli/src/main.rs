@@ -32,7 +32,7 @@ enum Command {
     /// Run the HTTP server (migrates the database first)
     Serve(commands::serve::ServeArgs),
     /// Create or upgrade the database schema, then exit
-    Migrate(StorageArgs),
+    Migrate(commands::migrate::MigrateArgs),
     /// Work with the event log
     Events {
         #[command(subcommand)]

@@ -75,6 +75,46 @@ impl PostgresStore {
     }
 }
 
+impl PostgresStore {
+    /// Writes password hashes and API keys exported from another backend; rows already here
+    /// (a resumed move) are left as they are.
+    pub async fn import_security(&self, state: &store::auth::SecurityExport) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await.map_err(database)?;
+        for (user, hash, at) in &state.credentials {
+            sqlx::query(
+                "INSERT INTO credentials (user_id, password_hash, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id) DO NOTHING",
+            )
+            .bind(user)
+            .bind(hash)
+            .bind(to_micros(*at))
+            .execute(&mut *tx)
+            .await
+            .map_err(database)?;
+        }
+        for (key, secret_hash) in &state.api_keys {
+            sqlx::query(
+                "INSERT INTO api_keys (id, org_id, name, role, prefix, secret_hash, created_by, created_at, \
+                 last_used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&key.id)
+            .bind(&key.org_id)
+            .bind(&key.name)
+            .bind(&key.role)
+            .bind(&key.prefix)
+            .bind(secret_hash)
+            .bind(&key.created_by)
+            .bind(to_micros(key.created_at))
+            .bind(key.last_used_at.map(to_micros))
+            .bind(key.revoked_at.map(to_micros))
+            .execute(&mut *tx)
+            .await
+            .map_err(database)?;
+        }
+        tx.commit().await.map_err(database)
+    }
+}
+
 impl AuthStore for PostgresStore {
     async fn password_hash(&self, user_id: &str) -> Result<Option<String>, StoreError> {
         sqlx::query_scalar("SELECT password_hash FROM credentials WHERE user_id = $1")

@@ -29,7 +29,7 @@ use sqlx::{Executor, PgPool, Row};
 use tokio::sync::watch;
 
 use store::append::{ChainTail, advance, chain_commit, check_versions};
-use store::{Commit, CommitReceipt, EventStore, RecordedEvent, StoreError, StreamId};
+use store::{Commit, CommitReceipt, EventStore, RecordedEvent, ReplayReport, StoreError, StreamId};
 
 use crate::error::{database, signed, unsigned};
 use crate::rows::to_micros;
@@ -66,13 +66,6 @@ pub struct OpenError {
     /// Host, port and database, without credentials.
     pub target: String,
     pub cause: String,
-}
-
-/// What a replay did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplayReport {
-    pub events: u64,
-    pub elapsed: Duration,
 }
 
 /// The PostgreSQL event store and read models. Cheap to clone: clones share one pool.
@@ -140,6 +133,65 @@ impl PostgresStore {
         Ok(Self { inner: Arc::new(Inner { pool, head: head_tx, schema, listener }) })
     }
 
+    /// Checks a database without migrating it: it answers, and its schema is one this binary
+    /// knows. Returns the applied and the latest known schema versions (0: not yet created).
+    pub async fn inspect(config: &PostgresConfig) -> Result<(i64, i64), OpenError> {
+        use sqlx::ConnectOptions;
+        let options: PgConnectOptions = config.url.parse().map_err(|e| OpenError {
+            target: "(unparsable URL)".to_owned(),
+            cause: format!("the database URL is not valid: {e}"),
+        })?;
+        let target = format!("{}:{}/{}", options.get_host(), options.get_port(), options.get_database().unwrap_or(""));
+        let fail = |e: sqlx::Error| OpenError { target: target.clone(), cause: e.to_string() };
+        let connect = tokio::time::timeout(config.acquire_timeout, options.connect());
+        let mut conn = connect
+            .await
+            .map_err(|_| OpenError { target: target.clone(), cause: "no answer within the timeout".to_owned() })?
+            .map_err(fail)?;
+        if let Some(schema) = &config.schema {
+            conn.execute(format!("SET search_path TO {schema}").as_str()).await.map_err(fail)?;
+        }
+        let applied = migrations::applied(&mut conn).await.map_err(fail)?;
+        Ok((applied, migrations::LATEST))
+    }
+
+    /// Appends events recorded by another store exactly as they were (positions, times,
+    /// hashes) and projects them, for `consailt migrate`. Each event must continue this log's
+    /// hash chain: the chain is verified on arrival, and nothing of a refused page is kept.
+    pub async fn import(&self, events: &[RecordedEvent]) -> Result<u64, StoreError> {
+        let mut tx = self.pool().begin().await.map_err(database)?;
+        let mut tail = lock_tail(&mut tx).await?;
+        let mut rows = Vec::with_capacity(events.len());
+        for event in events {
+            if event.position != tail.position + 1 {
+                return Err(StoreError::Invalid(format!(
+                    "event {} does not follow position {} of the target log",
+                    event.position, tail.position
+                )));
+            }
+            if store::chain::link_hash(&tail.hash, event.into()) != event.hash {
+                return Err(StoreError::Corrupt(format!(
+                    "event {} does not continue the hash chain: the source log was altered",
+                    event.position
+                )));
+            }
+            tail = ChainTail { position: event.position, hash: event.hash };
+            let metadata =
+                event.metadata().map_err(|e| StoreError::Corrupt(format!("event {}: {e}", event.position)))?;
+            rows.push((event.clone(), metadata.org_id));
+        }
+        let rows: Vec<(RecordedEvent, Option<&str>)> =
+            rows.iter().map(|(event, org)| (event.clone(), org.as_deref())).collect();
+        insert_events(&mut tx, &rows).await?;
+        for (row, _) in &rows {
+            projections::project(&mut tx, row).await?;
+        }
+        finish_append(&mut tx, &tail).await?;
+        tx.commit().await.map_err(database)?;
+        self.inner.head.send_if_modified(|head| raise(head, tail.position));
+        Ok(tail.position)
+    }
+
     /// The schema the store's tables live in.
     pub fn schema(&self) -> &str {
         &self.inner.schema
@@ -174,7 +226,7 @@ impl PostgresStore {
         let mut dump = Vec::with_capacity(projections::READ_MODEL_TABLES.len());
         for table in projections::READ_MODEL_TABLES {
             let rows: Vec<String> = sqlx::query_scalar(&format!(
-                "SELECT row_to_json(t)::text AS r FROM {table} t ORDER BY r COLLATE \"C\""
+                "SELECT row_to_json(t)::text FROM {table} t ORDER BY row_to_json(t)::text COLLATE \"C\""
             ))
             .fetch_all(self.pool())
             .await
@@ -202,16 +254,7 @@ impl PostgresStore {
     /// Appends one commit: lock the tail, check versions, insert, project, announce.
     async fn append_commit(&self, commit: &Commit) -> Result<CommitReceipt, StoreError> {
         let mut tx = self.pool().begin().await.map_err(database)?;
-        let row = sqlx::query("SELECT position, hash FROM event_head FOR UPDATE")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(database)?;
-        let position: i64 = row.try_get(0).map_err(database)?;
-        let hash: Vec<u8> = row.try_get(1).map_err(database)?;
-        let mut tail = ChainTail {
-            position: unsigned(position, "position")?,
-            hash: hash.try_into().map_err(|_| StoreError::Corrupt("the chain head's hash is malformed".to_owned()))?,
-        };
+        let mut tail = lock_tail(&mut tx).await?;
         let streams: BTreeSet<&str> = commit.appends.iter().map(|a| a.stream.as_str()).collect();
         let mut versions = HashMap::with_capacity(streams.len());
         for stream in streams {
@@ -247,6 +290,32 @@ impl PostgresStore {
             stream_versions: commit.appends.iter().map(|a| advance(&mut versions, a)).collect(),
         })
     }
+}
+
+/// Locks the chain's tail row until the transaction ends (every append takes this lock
+/// first, so appends are serialized and commit in position order) and reads it.
+async fn lock_tail(tx: &mut sqlx::PgConnection) -> Result<ChainTail, StoreError> {
+    let row =
+        sqlx::query("SELECT position, hash FROM event_head FOR UPDATE").fetch_one(&mut *tx).await.map_err(database)?;
+    let position: i64 = row.try_get(0).map_err(database)?;
+    let hash: Vec<u8> = row.try_get(1).map_err(database)?;
+    Ok(ChainTail {
+        position: unsigned(position, "position")?,
+        hash: hash.try_into().map_err(|_| StoreError::Corrupt("the chain head's hash is malformed".to_owned()))?,
+    })
+}
+
+/// Moves the tail row to the appended events and announces the commit to every instance
+/// (PostgreSQL delivers the notification when, and only if, the transaction commits).
+async fn finish_append(tx: &mut sqlx::PgConnection, tail: &ChainTail) -> Result<(), StoreError> {
+    sqlx::query("UPDATE event_head SET position = $1, hash = $2")
+        .bind(signed(tail.position)?)
+        .bind(tail.hash.as_slice())
+        .execute(&mut *tx)
+        .await
+        .map_err(database)?;
+    sqlx::query("SELECT pg_notify($1, current_schema())").bind(CHANNEL).execute(&mut *tx).await.map_err(database)?;
+    Ok(())
 }
 
 /// Raises the watched head to `position`; true when it moved.

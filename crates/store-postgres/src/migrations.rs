@@ -6,6 +6,19 @@ use sqlx::PgPool;
 /// Every migration this binary knows, in order.
 const MIGRATIONS: [(i64, &str, &str); 1] = [(1, "schema", include_str!("../migrations/0001_schema.sql"))];
 
+/// The latest schema version this binary knows.
+pub(crate) const LATEST: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+
+/// The schema version applied to the connection's schema (0: none yet).
+pub(crate) async fn applied(conn: &mut sqlx::PgConnection) -> Result<i64, sqlx::Error> {
+    let exists: bool =
+        sqlx::query_scalar("SELECT to_regclass('schema_migrations') IS NOT NULL").fetch_one(&mut *conn).await?;
+    if !exists {
+        return Ok(0);
+    }
+    sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetch_one(&mut *conn).await
+}
+
 /// Applies the migrations the database lacks; refuses a database migrated by a newer binary.
 pub(crate) async fn apply(pool: &PgPool) -> Result<(), String> {
     let fail = |e: sqlx::Error| e.to_string();
@@ -25,7 +38,7 @@ pub(crate) async fn apply(pool: &PgPool) -> Result<(), String> {
         .fetch_one(&mut *tx)
         .await
         .map_err(fail)?;
-    let latest = MIGRATIONS.last().map_or(0, |(version, _, _)| *version);
+    let latest = LATEST;
     if applied > latest {
         return Err(format!(
             "the database schema is at version {applied}, newer than this binary knows ({latest}); upgrade consailt"

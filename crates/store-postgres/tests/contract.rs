@@ -1,5 +1,6 @@
-//! The event store contract, run against PostgreSQL, each test in a schema of its own. The
-//! server comes from `CONSAILT_TEST_POSTGRES` (default: the local one, trust authentication).
+//! The event store contract, run against PostgreSQL, each test in a schema of its own, in the
+//! database named by `CONSAILT_TEST_DATABASE_URL` (default: the local server's `postgres`
+//! database, trust authentication, as on the CI machine).
 
 use store_postgres::{PostgresConfig, PostgresStore};
 

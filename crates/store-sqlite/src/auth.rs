@@ -75,6 +75,29 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Every password hash and API key, for moving the installation to another backend.
+    pub async fn export_security(&self) -> Result<store::auth::SecurityExport, StoreError> {
+        let credentials: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT user_id, password_hash, updated_at FROM credentials ORDER BY user_id")
+                .fetch_all(self.reads())
+                .await
+                .map_err(database)?;
+        let sql = format!("SELECT {API_KEY_COLUMNS}, k.secret_hash FROM api_keys k ORDER BY k.id");
+        let keys = sqlx::query(&sql).fetch_all(self.reads()).await.map_err(database)?;
+        Ok(store::auth::SecurityExport {
+            credentials: credentials
+                .into_iter()
+                .map(|(user, hash, at)| Ok((user, hash, from_micros(at)?)))
+                .collect::<Result<_, StoreError>>()?,
+            api_keys: keys
+                .iter()
+                .map(|row| Ok((api_key_from_row(row)?, column(row, "secret_hash")?)))
+                .collect::<Result<_, StoreError>>()?,
+        })
+    }
+}
+
 impl AuthStore for SqliteStore {
     async fn password_hash(&self, user_id: &str) -> Result<Option<String>, StoreError> {
         sqlx::query_scalar("SELECT password_hash FROM credentials WHERE user_id = ?")

@@ -24,10 +24,9 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use store::{Commit, CommitReceipt, EventStore, RecordedEvent, StoreError, StreamId};
+use store::{Commit, CommitReceipt, EventStore, RecordedEvent, ReplayReport, StoreError, StreamId};
 
 pub use database::OpenError;
-pub use replay::ReplayReport;
 
 /// How hard an acknowledged write is pushed to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]

@@ -18,11 +18,10 @@ use tokio::time::Instant;
 
 use store::append::{ChainTail, advance, chain_commit, check_versions};
 use store::chain::GENESIS;
-use store::{Commit, CommitReceipt, RecordedEvent, StoreError};
+use store::{Commit, CommitReceipt, RecordedEvent, ReplayReport, StoreError};
 
 use crate::checkpoint::{self, Checkpointer};
 use crate::error::{database, signed, sqlite, unsigned};
-use crate::replay::ReplayReport;
 use crate::rows::{now, to_micros};
 use crate::{SqliteConfig, projections, replay};
 

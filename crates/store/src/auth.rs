@@ -102,6 +102,16 @@ pub enum IdempotencyState {
 }
 
 /// Storage of security state.
+/// The security state a move between backends carries over (`consailt migrate`): password
+/// hashes and API keys. Sessions stay behind: everyone signs in again on the new database.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecurityExport {
+    /// User id, argon2id PHC string, when it was set.
+    pub credentials: Vec<(String, String, OffsetDateTime)>,
+    /// Each key with the SHA-256 of its secret.
+    pub api_keys: Vec<(ApiKeyRecord, Vec<u8>)>,
+}
+
 pub trait AuthStore: Clone + Send + Sync + 'static {
     /// The user's argon2id password hash (PHC string), if one is set.
     fn password_hash(&self, user_id: &str) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;

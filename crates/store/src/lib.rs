@@ -20,6 +20,14 @@ pub use event::{
 };
 pub use read_model::ReadModels;
 
+/// What a replay of the read models did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayReport {
+    /// Events projected.
+    pub events: u64,
+    pub elapsed: std::time::Duration,
+}
+
 /// Why the store refused or failed a request.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

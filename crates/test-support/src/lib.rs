@@ -1,10 +1,14 @@
-//! Test fixtures shared by Consailt's crates: a fresh SQLite-backed [`TestApp`] per test, a
+//! Test fixtures shared by Consailt's crates: a fresh [`TestApp`] per test (SQLite, or
+//! PostgreSQL when the suite is pointed at one), a
 //! clock tests drive by hand, and a seeded random history generator that exercises every
 //! aggregate through the application layer (for replay, crash and benchmark runs), and an
 //! OpenAI-compatible server that follows a script (for the AI tests).
 
 pub mod fake_provider;
 pub mod history;
+pub mod proxy;
+
+pub use proxy::CuttableProxy;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -13,10 +17,34 @@ use time::OffsetDateTime;
 
 use application::commands::create_organization::CreateOrganization;
 use application::commands::register_user::RegisterUser;
-use application::{App, Caller, Clock, TenantContext, UlidGenerator};
+use application::security::tokens::SigningKey;
+use application::{App, Caller, Clock, SecuritySettings, TenantContext, UlidGenerator};
 use domain::ids::{OrgId, UserId};
 use domain::role::Role;
-use store_sqlite::{SqliteConfig, SqliteStore};
+use storage::{Storage, StorageConfig};
+
+/// The PostgreSQL database the tests that need PostgreSQL itself use (several instances, an
+/// outage), whichever backend the rest of the suite runs on: `CONSAILT_TEST_DATABASE_URL`,
+/// else the local server's `postgres` database (trust authentication, as on the CI machine).
+pub fn postgres_url() -> String {
+    std::env::var(storage::TEST_DATABASE_VARIABLE)
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A PostgreSQL configuration for `url` in `schema`, sized for tests.
+pub fn postgres_config(url: &str, schema: &str) -> storage::PostgresConfig {
+    let mut config = storage::PostgresConfig::new(url);
+    config.schema = Some(schema.to_owned());
+    config.max_connections = 8;
+    config
+}
+
+/// A schema name no other test uses.
+pub fn fresh_schema(prefix: &str) -> String {
+    format!("{prefix}_{}", ulid::Ulid::new().to_string().to_lowercase())
+}
 
 /// A clock that moves only when told to (microsecond precision).
 #[derive(Debug, Clone)]
@@ -46,11 +74,13 @@ impl Clock for ManualClock {
     }
 }
 
-/// An application over a fresh SQLite database in its own temporary directory.
+/// An application over a fresh database: SQLite in its own temporary directory, or a schema of
+/// its own on PostgreSQL when `CONSAILT_TEST_DATABASE_URL` is set (see
+/// [`StorageConfig::for_test`]).
 #[derive(Debug)]
 pub struct TestApp {
-    pub app: App<SqliteStore>,
-    pub store: SqliteStore,
+    pub app: App<Storage>,
+    pub store: Storage,
     pub clock: ManualClock,
     pub dir: tempfile::TempDir,
 }
@@ -59,14 +89,20 @@ impl TestApp {
     /// Opens a fresh database; the clock starts at 2026-01-01.
     pub async fn new() -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
-        Self::open(dir, SqliteConfig::new).await
+        let config = StorageConfig::for_test(dir.path());
+        Self::open(dir, config).await
     }
 
-    /// Opens a fresh database configured by `configure` (given the database path).
-    pub async fn open(dir: tempfile::TempDir, configure: impl FnOnce(std::path::PathBuf) -> SqliteConfig) -> Self {
-        let store = SqliteStore::open(configure(dir.path().join("consailt.db"))).await.expect("open store");
+    /// Opens the store `config` names, with `dir` for the test's files; the clock starts at
+    /// 2026-01-01 and tokens are signed with a key shared by every `TestApp` of the process,
+    /// so several instances over one database accept each other's tokens, as instances
+    /// sharing `CONSAILT_TOKEN_SECRET` do.
+    pub async fn open(dir: tempfile::TempDir, config: StorageConfig) -> Self {
+        let store = Storage::open(config).await.expect("open store");
         let clock = ManualClock::at(time::macros::datetime!(2026-01-01 00:00 UTC));
-        let app = App::with(store.clone(), Arc::new(clock.clone()), Arc::new(UlidGenerator));
+        let key = SigningKey::from_secret(b"consailt test suite's shared signing key").expect("a valid key");
+        let app = App::with(store.clone(), Arc::new(clock.clone()), Arc::new(UlidGenerator))
+            .with_security(key, SecuritySettings::default());
         Self { app, store, clock, dir }
     }
 

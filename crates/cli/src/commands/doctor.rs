@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use storage::{PostgresConfig, PostgresStore, StorageConfig};
+
 use crate::Failure;
 use crate::config::{StorageArgs, load_file};
 
@@ -38,8 +40,13 @@ pub async fn run(args: StorageArgs) -> Result<(), Failure> {
     match args.resolve(&file) {
         Ok(settings) => {
             check_data_dir(&mut report, &settings.data_dir);
-            check_database(&mut report, &settings.sqlite.path).await;
-            report.ok("durability", &format!("{:?}", settings.sqlite.durability).to_lowercase());
+            match &settings.database {
+                StorageConfig::Sqlite(config) => {
+                    check_database(&mut report, &config.path).await;
+                    report.ok("durability", &format!("{:?}", config.durability).to_lowercase());
+                }
+                StorageConfig::Postgres(config) => check_postgres(&mut report, config).await,
+            }
         }
         Err(error) => report.fail("configuration", &error.to_string(), "fix the value"),
     }
@@ -73,6 +80,26 @@ fn check_data_dir(report: &mut Report, dir: &Path) {
             &format!("{} is not writable: {error}", dir.display()),
             "choose another --data-dir or fix the directory's permissions",
         ),
+    }
+}
+
+async fn check_postgres(report: &mut Report, config: &PostgresConfig) {
+    match PostgresStore::inspect(config).await {
+        Ok((0, _)) => {
+            report.ok("database", "PostgreSQL answers; `consailt migrate` or `consailt serve` creates the schema")
+        }
+        Ok((applied, latest)) if applied == latest => {
+            report.ok("database", &format!("PostgreSQL, schema version {applied} (current)"))
+        }
+        Ok((applied, latest)) if applied < latest => {
+            report.ok("database", &format!("PostgreSQL, schema version {applied}; {latest} will be applied at start"))
+        }
+        Ok((applied, latest)) => report.fail(
+            "database",
+            &format!("PostgreSQL schema version {applied} is newer than this binary knows ({latest})"),
+            "upgrade consailt",
+        ),
+        Err(error) => report.fail("database", &error.to_string(), "check the URL, the server and its credentials"),
     }
 }
 

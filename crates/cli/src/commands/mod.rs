@@ -9,15 +9,16 @@ pub mod search;
 pub mod search_eval;
 pub mod serve;
 
-use store_sqlite::SqliteStore;
+use storage::Storage;
 
 use crate::Failure;
 use crate::config::{StorageArgs, StorageSettings, load_file};
 
-/// Resolves the configuration and opens (and migrates) the store.
-pub async fn open_store(args: &StorageArgs) -> Result<(SqliteStore, StorageSettings), Failure> {
+/// Resolves the configuration and opens (and migrates) the store: SQLite by default,
+/// PostgreSQL for a `postgres://` database URL.
+pub async fn open_store(args: &StorageArgs) -> Result<(Storage, StorageSettings), Failure> {
     let file = load_file(args.config.as_deref())?;
     let settings = args.resolve(&file)?;
-    let store = SqliteStore::open(settings.sqlite.clone()).await?;
+    let store = Storage::open(settings.database.clone()).await?;
     Ok((store, settings))
 }

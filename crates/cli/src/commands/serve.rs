@@ -43,7 +43,7 @@ pub async fn run(args: ServeArgs, init_logging: fn(LogFormat)) -> Result<(), Fai
     let listener =
         TcpListener::bind(listen).await.map_err(|e| Failure::from(format!("cannot listen on {listen}: {e}")))?;
     let local = listener.local_addr()?;
-    tracing::info!(address = %local, database = %settings.sqlite.path.display(), "consailt listening");
+    tracing::info!(address = %local, database = %settings.describe(), "consailt listening");
     let key = signing_key::load(&settings.data_dir)?;
     let index = search::open_index(&settings.data_dir)?;
     let (stop_background, stopping) = tokio::sync::watch::channel(false);

@@ -1,5 +1,6 @@
-//! The HTTP test harness: the real router over a fresh SQLite database per test, driven in
-//! process, with a clock the test moves by hand.
+//! The HTTP test harness: the real router over a fresh database per test (SQLite, or
+//! PostgreSQL when the suite is pointed at one), driven in process, with a clock the test
+//! moves by hand.
 
 #![allow(dead_code, reason = "each test binary uses a different part of the harness")]
 
@@ -115,7 +116,17 @@ impl Api {
     /// A server with a full-text index in the test's directory, kept up to date by the
     /// indexer as in `consailt serve` (the task ends with the test's runtime).
     pub async fn searching() -> Self {
-        let t = TestApp::new().await;
+        Self::searching_over(TestApp::new().await)
+    }
+
+    /// A server over `t`, without a search index.
+    pub fn over(t: TestApp) -> Self {
+        let router = server::router(t.app.clone(), &HttpSettings::default()).expect("router");
+        Self { router, t, index: None, _stop_indexer: None }
+    }
+
+    /// A searching server over `t` (see [`Api::searching`]).
+    pub fn searching_over(t: TestApp) -> Self {
         let index = std::sync::Arc::new(search::FullTextIndex::open(&t.dir.path().join("search")).expect("index"));
         let (stop, stopping) = tokio::sync::watch::channel(false);
         tokio::spawn(search::indexer::run(t.store.clone(), std::sync::Arc::clone(&index), stopping));

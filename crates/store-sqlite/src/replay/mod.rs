@@ -1,10 +1,10 @@
 //! Rebuilding the read models from the log, and dumping them for row-for-row comparison.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
-use store::StoreError;
+use store::{ReplayReport, StoreError};
 
 use crate::error::{database, unsigned};
 use domain::DomainEvent;
@@ -33,13 +33,6 @@ pub(crate) const READ_MODEL_TABLES: [&str; 12] = [
     "tags",
     "item_counts",
 ];
-
-/// What a replay did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplayReport {
-    pub events: u64,
-    pub elapsed: Duration,
-}
 
 /// Rebuilds every read model from the log in one transaction: a failure or crash part-way
 /// leaves the previous tables untouched. The events are folded in memory ([`ReplayModel`]) and
