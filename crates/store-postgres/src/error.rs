@@ -34,10 +34,4 @@ pub(crate) fn database(error: sqlx::Error) -> StoreError {
     StoreError::Database(Box::new(error))
 }
 
-pub(crate) fn unsigned(value: i64, column: &str) -> Result<u64, StoreError> {
-    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("{column} holds negative value {value}")))
-}
-
-pub(crate) fn signed(value: u64) -> Result<i64, StoreError> {
-    i64::try_from(value).map_err(|_| StoreError::Invalid(format!("{value} is out of range")))
-}
+pub(crate) use store::columns::{signed, unsigned};

@@ -2,29 +2,15 @@
 
 use sqlx::postgres::PgRow;
 use sqlx::{PgExecutor, Row};
-use time::OffsetDateTime;
 
 use store::{RecordedEvent, StoreError, StreamId};
+
+pub(crate) use store::columns::{from_micros, now, to_micros};
 
 use crate::error::{database, signed, unsigned};
 
 pub(crate) const EVENT_COLUMNS: &str =
     "position, stream_id, stream_version, event_type, schema_version, payload, metadata, recorded_at, hash";
-
-pub(crate) fn to_micros(at: OffsetDateTime) -> i64 {
-    i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX)
-}
-
-pub(crate) fn from_micros(micros: i64) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
-        .map_err(|e| StoreError::Corrupt(format!("timestamp {micros} out of range: {e}")))
-}
-
-/// The current time at the stored precision (microseconds), so an event reads back equal.
-pub(crate) fn now() -> OffsetDateTime {
-    let now = OffsetDateTime::now_utc();
-    from_micros(to_micros(now)).unwrap_or(now)
-}
 
 pub(crate) fn event_from_row(row: &PgRow) -> Result<RecordedEvent, StoreError> {
     let get_err = |e: sqlx::Error| StoreError::Corrupt(format!("unreadable event row: {e}"));

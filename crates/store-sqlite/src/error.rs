@@ -41,11 +41,5 @@ fn meaning(message: &str) -> Option<StoreError> {
 }
 
 /// Converts a stored integer that must be non-negative.
-pub(crate) fn unsigned(value: i64, column: &str) -> Result<u64, StoreError> {
-    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("{column} holds negative value {value}")))
-}
-
 /// Converts a count or position for binding.
-pub(crate) fn signed(value: u64) -> Result<i64, StoreError> {
-    i64::try_from(value).map_err(|_| StoreError::Invalid(format!("{value} is out of range")))
-}
+pub(crate) use store::columns::{signed, unsigned};

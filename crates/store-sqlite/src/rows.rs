@@ -2,9 +2,10 @@
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
-use time::OffsetDateTime;
 
 use store::{RecordedEvent, StoreError, StreamId};
+
+pub(crate) use store::columns::{from_micros, now, to_micros};
 
 use crate::error::{database, signed, unsigned};
 
@@ -12,21 +13,7 @@ pub(crate) const EVENT_COLUMNS: &str =
     "position, stream_id, stream_version, event_type, schema_version, payload, metadata, recorded_at, hash";
 
 /// Microseconds since the epoch: the precision times are stored (and hashed) at.
-pub(crate) fn to_micros(at: OffsetDateTime) -> i64 {
-    i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX)
-}
-
-pub(crate) fn from_micros(micros: i64) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
-        .map_err(|e| StoreError::Corrupt(format!("timestamp {micros} out of range: {e}")))
-}
-
 /// The current time, truncated to the stored precision.
-pub(crate) fn now() -> OffsetDateTime {
-    let now = OffsetDateTime::now_utc();
-    from_micros(to_micros(now)).unwrap_or(now)
-}
-
 pub(crate) fn event_from_row(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
     let get_err = |e: sqlx::Error| StoreError::Corrupt(format!("unreadable event row: {e}"));
     let hash: Vec<u8> = row.try_get(8).map_err(get_err)?;

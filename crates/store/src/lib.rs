@@ -6,6 +6,7 @@ pub mod ai_ledger;
 pub mod append;
 pub mod auth;
 pub mod chain;
+pub mod columns;
 pub mod contract;
 pub mod embeddings;
 pub mod event;
