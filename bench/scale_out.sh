@@ -110,7 +110,7 @@ run() {
         cpus+=("$name=$(python3 -c "print(round(($(cpu "${PID[$name]}") - ${before[$i]}) / $SECONDS_PER, 2))")")
         i=$((i + 1))
     done
-    cpus+=("postgres=$(python3 -c "print(round(($(postgres_cpu) - $pg_before) / $SECONDS_PER, 2))")")
+    cpus+=("postgresql-server=$(python3 -c "print(round(($(postgres_cpu) - $pg_before) / $SECONDS_PER, 2))")")
     for log in "${logs[@]}"; do
         python3 bench/wrk_result.py "$rep" "$scenario" "$target" "$per" "$log" \
             | python3 -c "import json,sys; r=json.load(sys.stdin); r['cpu']=dict(c.split('=') for c in sys.argv[1:]); print(json.dumps(r))" "${cpus[@]}" >>"$RESULTS"
