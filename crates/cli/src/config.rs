@@ -36,6 +36,10 @@ pub struct FileSettings {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
+    /// Redis shared by every instance, for cluster-wide rate limits.
+    pub redis_url: Option<String>,
+    /// Prefix of this deployment's keys in Redis.
+    pub redis_prefix: Option<String>,
     pub log_format: Option<LogFormat>,
     #[serde(default)]
     pub storage: FileStorage,

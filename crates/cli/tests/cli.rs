@@ -144,13 +144,20 @@ fn http_get(address: &str, path: &str) -> String {
     response
 }
 
-#[test]
-fn serve_answers_probes_and_stops_cleanly_on_sigterm() {
-    let dir = tempfile::tempdir().expect("temporary directory");
+/// A running `consailt serve` on a free port, its log, and where it listens.
+struct Server {
+    child: std::process::Child,
+    log: std::io::Lines<BufReader<std::process::ChildStderr>>,
+    address: String,
+}
+
+fn serve(dir: &Path, args: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_consailt"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", "data"])
-        .current_dir(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", "data", "--no-semantic"])
+        .args(args)
+        .current_dir(dir)
         .env("CONSAILT_LOG", "info")
+        .env_remove("CONSAILT_REDIS_URL")
         .stderr(Stdio::piped())
         .spawn()
         .expect("start serve");
@@ -163,6 +170,13 @@ fn serve_answers_probes_and_stops_cleanly_on_sigterm() {
             break rest.split_whitespace().next().expect("address").to_owned();
         }
     };
+    Server { child, log, address }
+}
+
+#[test]
+fn serve_answers_probes_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let Server { mut child, log, address } = serve(dir.path(), &[]);
 
     let health = http_get(&address, "/healthz");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
@@ -179,4 +193,25 @@ fn serve_answers_probes_and_stops_cleanly_on_sigterm() {
     let rest: Vec<String> = log.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("SIGTERM received")), "{rest:?}");
     assert!(rest.iter().any(|l| l.contains("shutdown complete")), "{rest:?}");
+}
+
+#[test]
+fn two_instances_sharing_redis_enforce_one_rate_limit() {
+    let (redis, prefix) = (test_support::redis_url(), test_support::fresh_schema("test"));
+    let dirs = [tempfile::tempdir().expect("temporary directory"), tempfile::tempdir().expect("temporary directory")];
+    let mut instances: Vec<Server> = dirs
+        .iter()
+        .map(|dir| {
+            std::fs::write(dir.path().join("consailt.toml"), "[http]\nrate_limit_per_ip = 6\n").expect("config");
+            serve(dir.path(), &["--redis-url", &redis, "--redis-prefix", &prefix])
+        })
+        .collect();
+    let statuses: Vec<String> =
+        (0..10).map(|i| http_get(&instances[i % 2].address, "/healthz").chars().skip(9).take(3).collect()).collect();
+    assert_eq!(statuses.iter().filter(|s| *s == "200").count(), 6, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| *s == "429").count(), 4, "{statuses:?}");
+    for instance in &mut instances {
+        instance.child.kill().expect("stop serve");
+        instance.child.wait().expect("wait for serve");
+    }
 }

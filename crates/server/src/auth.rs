@@ -33,7 +33,7 @@ pub async fn authenticate<S: Store>(State(state): State<AppState<S>>, mut reques
         Ok(principal) => principal,
         Err(error) => return ApiError::from(error).into_response(),
     };
-    if let Err(wait) = state.limits.per_principal.acquire(&principal.key(), state.app.now()) {
+    if let Err(wait) = state.limits.per_principal.acquire(&principal.key(), state.app.now()).await {
         return ApiError {
             retry_after: Some(wait.seconds()),
             ..ApiError::new(ErrorCode::RateLimited, "rate limit of this credential exceeded")

@@ -25,7 +25,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use application::security::throttle::Limit;
+use application::security::throttle::{Limit, SharedCounters};
 use application::{App, Store};
 
 /// Largest JSON body accepted (413 beyond).
@@ -42,6 +42,9 @@ pub struct HttpSettings {
     pub per_principal: Limit,
     /// Send `Strict-Transport-Security` (serving behind TLS, not on localhost).
     pub hsts: bool,
+    /// Counters every instance shares (Redis), so the limits above hold for the cluster;
+    /// `None` counts in this process.
+    pub shared_counters: Option<Arc<dyn SharedCounters>>,
 }
 
 impl Default for HttpSettings {
@@ -51,6 +54,7 @@ impl Default for HttpSettings {
             per_ip: Limit { max: 6_000, window: time::Duration::minutes(1) },
             per_principal: Limit { max: 3_000, window: time::Duration::minutes(1) },
             hsts: false,
+            shared_counters: None,
         }
     }
 }
@@ -64,7 +68,8 @@ pub struct AppState<S> {
 
 /// Builds the whole router over `app`.
 pub fn router<S: Store>(app: App<S>, settings: &HttpSettings) -> Result<Router, String> {
-    let state = AppState { app, limits: Arc::new(limits::RateLimits::new(settings.per_ip, settings.per_principal)) };
+    let limits = limits::RateLimits::new(settings.per_ip, settings.per_principal, settings.shared_counters.clone());
+    let state = AppState { app, limits: Arc::new(limits) };
     let mut router = routes::router(state.clone())
         .merge(web::router(state.clone()))
         .fallback(error::unknown_route)

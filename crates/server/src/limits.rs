@@ -1,29 +1,33 @@
 //! Request rate limits: per client address on every route, per principal on authenticated
-//! ones (see [`crate::auth`]). Counters live in this process: with several instances, each
-//! enforces its own (shared limits arrive with Redis).
+//! ones (see [`crate::auth`]). With shared counters (Redis) a limit holds for the whole
+//! cluster; without them, or while they are unreachable, each instance enforces its own.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use application::Store;
-use application::security::throttle::{Limit, Throttle};
+use application::security::throttle::{Limit, RateLimiter, SharedCounters};
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
 
-/// The throttles of one process.
+/// The request limits of one instance.
 #[derive(Debug)]
 pub struct RateLimits {
-    pub per_ip: Throttle,
-    pub per_principal: Throttle,
+    pub per_ip: RateLimiter,
+    pub per_principal: RateLimiter,
 }
 
 impl RateLimits {
-    pub fn new(per_ip: Limit, per_principal: Limit) -> Self {
-        Self { per_ip: Throttle::new(per_ip), per_principal: Throttle::new(per_principal) }
+    pub fn new(per_ip: Limit, per_principal: Limit, shared: Option<Arc<dyn SharedCounters>>) -> Self {
+        Self {
+            per_ip: RateLimiter::new("http-ip", per_ip, shared.clone()),
+            per_principal: RateLimiter::new("http-principal", per_principal, shared),
+        }
     }
 }
 
@@ -35,7 +39,7 @@ pub fn client_ip(request: &Request) -> Option<String> {
 /// Middleware: the per-address limit.
 pub async fn per_ip<S: Store>(State(state): State<AppState<S>>, request: Request, next: Next) -> Response {
     let ip = client_ip(&request).unwrap_or_default();
-    if let Err(wait) = state.limits.per_ip.acquire(&ip, state.app.now()) {
+    if let Err(wait) = state.limits.per_ip.acquire(&ip, state.app.now()).await {
         return ApiError {
             retry_after: Some(wait.seconds()),
             ..ApiError::new(ErrorCode::RateLimited, "rate limit of this address exceeded")

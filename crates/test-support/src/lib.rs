@@ -2,7 +2,8 @@
 //! PostgreSQL when the suite is pointed at one), a
 //! clock tests drive by hand, and a seeded random history generator that exercises every
 //! aggregate through the application layer (for replay, crash and benchmark runs), and an
-//! OpenAI-compatible server that follows a script (for the AI tests).
+//! OpenAI-compatible server that follows a script (for the AI tests), and the addresses of the
+//! local PostgreSQL and Redis that tests of several instances share.
 
 pub mod fake_provider;
 pub mod history;
@@ -33,6 +34,15 @@ pub fn postgres_url() -> String {
         .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// The Redis that tests of cluster-wide limits use: `CONSAILT_TEST_REDIS_URL`, else the local
+/// server (as on the CI machine). Each test isolates itself with a key prefix of its own.
+pub fn redis_url() -> String {
+    std::env::var("CONSAILT_TEST_REDIS_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned())
+}
+
 /// A PostgreSQL configuration for `url` in `schema`, sized for tests.
 pub fn postgres_config(url: &str, schema: &str) -> storage::PostgresConfig {
     let mut config = storage::PostgresConfig::new(url);
@@ -44,6 +54,11 @@ pub fn postgres_config(url: &str, schema: &str) -> storage::PostgresConfig {
 /// A schema name no other test uses.
 pub fn fresh_schema(prefix: &str) -> String {
     format!("{prefix}_{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+/// The key every `TestApp` of the process signs tokens with.
+fn shared_signing_key() -> SigningKey {
+    SigningKey::from_secret(b"consailt test suite's shared signing key").expect("a valid key")
 }
 
 /// A clock that moves only when told to (microsecond precision).
@@ -100,10 +115,15 @@ impl TestApp {
     pub async fn open(dir: tempfile::TempDir, config: StorageConfig) -> Self {
         let store = Storage::open(config).await.expect("open store");
         let clock = ManualClock::at(time::macros::datetime!(2026-01-01 00:00 UTC));
-        let key = SigningKey::from_secret(b"consailt test suite's shared signing key").expect("a valid key");
         let app = App::with(store.clone(), Arc::new(clock.clone()), Arc::new(UlidGenerator))
-            .with_security(key, SecuritySettings::default());
+            .with_security(shared_signing_key(), SecuritySettings::default());
         Self { app, store, clock, dir }
+    }
+
+    /// The same test application with these security settings (login limits, shared counters).
+    pub fn with_security(mut self, settings: SecuritySettings) -> Self {
+        self.app = self.app.with_security(shared_signing_key(), settings);
+        self
     }
 
     /// Registers a user who owns a new organization, and returns them acting with `role`.

@@ -46,9 +46,9 @@ impl<S: Store> App<S> {
         let account_key = input.email.trim().to_lowercase();
         let ip_key = input.client_ip.clone().unwrap_or_default();
         let security = &self.security;
-        security.ip_throttle.acquire(&ip_key, now).map_err(AppError::Throttled)?;
-        if let Err(wait) = security.account_throttle.acquire(&account_key, now) {
-            security.ip_throttle.release(&ip_key);
+        security.ip_throttle.acquire(&ip_key, now).await.map_err(AppError::Throttled)?;
+        if let Err(wait) = security.account_throttle.acquire(&account_key, now).await {
+            security.ip_throttle.release(&ip_key).await;
             return Err(AppError::Throttled(wait));
         }
         let user = self.store.user_by_email(&account_key).await?;
@@ -65,8 +65,8 @@ impl<S: Store> App<S> {
             tracing::info!("login failed");
             return Err(AppError::Unauthenticated(INVALID_LOGIN.to_owned()));
         };
-        security.account_throttle.release(&account_key);
-        security.ip_throttle.release(&ip_key);
+        security.account_throttle.release(&account_key).await;
+        security.ip_throttle.release(&ip_key).await;
         let memberships = self.store.memberships_of_user(&user.id).await?;
         let org = match &input.organization {
             Some(wanted) => memberships.iter().find(|m| &m.org_id == wanted),

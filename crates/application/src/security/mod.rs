@@ -7,6 +7,8 @@ pub mod permissions;
 pub mod throttle;
 pub mod tokens;
 
+use std::sync::Arc;
+
 use time::Duration;
 use tokio::sync::OnceCell;
 
@@ -14,7 +16,7 @@ use domain::role::Role;
 
 use crate::TenantContext;
 use permissions::Permission;
-use throttle::{Limit, Throttle};
+use throttle::{Limit, RateLimiter, SharedCounters};
 use tokens::SigningKey;
 
 /// Lifetimes and limits of authentication.
@@ -30,6 +32,9 @@ pub struct SecuritySettings {
     pub login_per_account: Limit,
     /// Failed logins per client address.
     pub login_per_ip: Limit,
+    /// Counters every instance shares (Redis), so the login limits hold for the cluster;
+    /// `None` counts in this process.
+    pub shared_counters: Option<Arc<dyn SharedCounters>>,
 }
 
 impl Default for SecuritySettings {
@@ -41,6 +46,7 @@ impl Default for SecuritySettings {
             // 10 per 15 minutes: at most 40 evaluated failures per account per hour.
             login_per_account: Limit { max: 10, window: Duration::minutes(15) },
             login_per_ip: Limit { max: 50, window: Duration::minutes(15) },
+            shared_counters: None,
         }
     }
 }
@@ -50,8 +56,8 @@ impl Default for SecuritySettings {
 pub struct Security {
     pub(crate) key: SigningKey,
     pub(crate) settings: SecuritySettings,
-    pub(crate) account_throttle: Throttle,
-    pub(crate) ip_throttle: Throttle,
+    pub(crate) account_throttle: RateLimiter,
+    pub(crate) ip_throttle: RateLimiter,
     /// A hash verified when the email is unknown, so both failures cost the same time.
     pub(crate) decoy_hash: OnceCell<String>,
     pub(crate) authenticated: cache::AuthCache,
@@ -61,8 +67,12 @@ impl Security {
     pub fn new(key: SigningKey, settings: SecuritySettings) -> Self {
         Self {
             key,
-            account_throttle: Throttle::new(settings.login_per_account),
-            ip_throttle: Throttle::new(settings.login_per_ip),
+            account_throttle: RateLimiter::new(
+                "login-account",
+                settings.login_per_account,
+                settings.shared_counters.clone(),
+            ),
+            ip_throttle: RateLimiter::new("login-ip", settings.login_per_ip, settings.shared_counters.clone()),
             settings,
             decoy_hash: OnceCell::new(),
             authenticated: cache::AuthCache::default(),

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use cluster_redis::{RedisConfig, RedisCounters, describe};
 use storage::{PostgresConfig, PostgresStore, StorageConfig};
 
 use crate::Failure;
@@ -50,12 +51,8 @@ pub async fn run(args: StorageArgs) -> Result<(), Failure> {
         }
         Err(error) => report.fail("configuration", &error.to_string(), "fix the value"),
     }
-    match std::env::var("CONSAILT_REDIS_URL") {
-        Ok(_) => report.optional("redis", "CONSAILT_REDIS_URL is set but Redis support is not in this build yet"),
-        Err(_) => {
-            report.optional("redis", "not configured; limits and fan-out stay in-process (fine for one instance)")
-        }
-    }
+    let redis_url = std::env::var("CONSAILT_REDIS_URL").ok().filter(|url| !url.is_empty()).or(file.redis_url);
+    check_redis(&mut report, redis_url.as_deref()).await;
     if report.failures == 0 {
         println!("all required checks passed");
         Ok(())
@@ -100,6 +97,23 @@ async fn check_postgres(report: &mut Report, config: &PostgresConfig) {
             "upgrade consailt",
         ),
         Err(error) => report.fail("database", &error.to_string(), "check the URL, the server and its credentials"),
+    }
+}
+
+async fn check_redis(report: &mut Report, url: Option<&str>) {
+    let Some(url) = url else {
+        report.optional("redis", "not configured; rate limits are per instance (fine for one instance)");
+        return;
+    };
+    match RedisCounters::new(RedisConfig::new(url)) {
+        Ok(counters) => match counters.ping().await {
+            Ok(()) => report.ok("redis", &format!("{} answers; rate limits hold for the cluster", describe(url))),
+            Err(error) => report.optional(
+                "redis",
+                &format!("{} does not answer ({error}); instances count limits locally until it does", describe(url)),
+            ),
+        },
+        Err(error) => report.fail("redis", &error, "set CONSAILT_REDIS_URL to redis://HOST:PORT"),
     }
 }
 

@@ -8,8 +8,9 @@ use tokio::net::TcpListener;
 
 use ::search::model::ModelFiles;
 use ::search::semantic::SemanticSearch;
-use application::security::throttle::Limit;
+use application::security::throttle::{Limit, SharedCounters};
 use application::{App, SecuritySettings};
+use cluster_redis::{RedisConfig, RedisCounters};
 use server::HttpSettings;
 
 use crate::commands::{open_store, search};
@@ -31,6 +32,13 @@ pub struct ServeArgs {
     /// full text)
     #[arg(long, env = "CONSAILT_NO_SEMANTIC")]
     pub no_semantic: bool,
+    /// Redis shared by every instance, redis://HOST:PORT: rate limits then hold for the whole
+    /// cluster [default: none; limits are per instance]
+    #[arg(long, env = "CONSAILT_REDIS_URL", value_name = "URL")]
+    pub redis_url: Option<String>,
+    /// Prefix of this deployment's keys in Redis, when several share one [default: consailt]
+    #[arg(long, env = "CONSAILT_REDIS_PREFIX", value_name = "PREFIX")]
+    pub redis_prefix: Option<String>,
 }
 
 pub async fn run(args: ServeArgs, init_logging: fn(LogFormat)) -> Result<(), Failure> {
@@ -39,6 +47,14 @@ pub async fn run(args: ServeArgs, init_logging: fn(LogFormat)) -> Result<(), Fai
     let listen = resolve_listen(args.listen.as_deref(), &file)?;
     let assistant = ai::Assistant::new(&file.ai, |variable| std::env::var(variable).ok())
         .map_err(|e| Failure::from(e.to_string()))?;
+    let redis = args.redis_url.clone().or_else(|| file.redis_url.clone()).filter(|url| !url.is_empty()).map(|url| {
+        let mut config = RedisConfig::new(url);
+        if let Some(prefix) = args.redis_prefix.clone().or_else(|| file.redis_prefix.clone()) {
+            config.prefix = prefix;
+        }
+        config
+    });
+    let shared_counters = shared_counters(redis).await?;
     let (store, settings) = open_store(&args.storage).await?;
     let listener =
         TcpListener::bind(listen).await.map_err(|e| Failure::from(format!("cannot listen on {listen}: {e}")))?;
@@ -56,12 +72,14 @@ pub async fn run(args: ServeArgs, init_logging: fn(LogFormat)) -> Result<(), Fai
         let model_dir = ModelFiles::default_dir();
         Some(tokio::spawn(::search::semantic::start(store.clone(), Arc::clone(&semantic), model_dir, stopping)))
     };
+    let security = SecuritySettings { shared_counters: shared_counters.clone(), ..SecuritySettings::default() };
     let app = App::new(store.clone())
-        .with_security(key, SecuritySettings::default())
+        .with_security(key, security)
         .with_search(index)
         .with_semantic(semantic)
         .with_assistant(Arc::new(assistant));
-    let router = server::router(app, &http_settings(&file)).map_err(Failure::from)?;
+    let http = HttpSettings { shared_counters, ..http_settings(&file) };
+    let router = server::router(app, &http).map_err(Failure::from)?;
     server::serve(listener, router, shutdown_signal()).await?;
     let _ = stop_background.send(true);
     if let Err(error) = indexer.await {
@@ -81,6 +99,21 @@ pub async fn run(args: ServeArgs, init_logging: fn(LogFormat)) -> Result<(), Fai
     Ok(())
 }
 
+/// The counters of cluster-wide rate limits, when Redis is configured. A bad URL stops the
+/// start; an unreachable Redis does not (limits are counted per instance until it answers).
+async fn shared_counters(redis: Option<RedisConfig>) -> Result<Option<Arc<dyn SharedCounters>>, Failure> {
+    let Some(config) = redis else {
+        tracing::info!("no Redis configured: rate limits are counted per instance");
+        return Ok(None);
+    };
+    let described = cluster_redis::describe(&config.url);
+    let counters = RedisCounters::new(config).map_err(Failure::from)?;
+    if counters.ping().await.is_ok() {
+        tracing::info!(redis = %described, "rate limits hold for the whole cluster through Redis");
+    }
+    Ok(Some(Arc::new(counters)))
+}
+
 /// HTTP settings from the `[http]` table, over the defaults.
 fn http_settings(file: &FileSettings) -> HttpSettings {
     let defaults = HttpSettings::default();
@@ -90,6 +123,7 @@ fn http_settings(file: &FileSettings) -> HttpSettings {
         per_ip: file.http.rate_limit_per_ip.map_or(defaults.per_ip, per_minute),
         per_principal: file.http.rate_limit_per_principal.map_or(defaults.per_principal, per_minute),
         hsts: file.http.hsts.unwrap_or(defaults.hsts),
+        shared_counters: None,
     }
 }
 

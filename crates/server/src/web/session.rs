@@ -160,7 +160,7 @@ pub async fn require<S: Store>(State(state): State<AppState<S>>, mut request: Re
         Ok(None) => return to_login(&request),
         Err(error) => return error.into_response(),
     };
-    if let Err(wait) = state.limits.per_principal.acquire(&principal.key(), state.app.now()) {
+    if let Err(wait) = state.limits.per_principal.acquire(&principal.key(), state.app.now()).await {
         return WebError::Unavailable(format!("Too many requests; try again in {} seconds.", wait.seconds()))
             .into_response();
     }

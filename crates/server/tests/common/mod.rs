@@ -108,9 +108,7 @@ impl Api {
     }
 
     pub async fn with(settings: HttpSettings) -> Self {
-        let t = TestApp::new().await;
-        let router = server::router(t.app.clone(), &settings).expect("router");
-        Self { router, t, index: None, _stop_indexer: None }
+        Self::over_with(TestApp::new().await, &settings)
     }
 
     /// A server with a full-text index in the test's directory, kept up to date by the
@@ -121,7 +119,12 @@ impl Api {
 
     /// A server over `t`, without a search index.
     pub fn over(t: TestApp) -> Self {
-        let router = server::router(t.app.clone(), &HttpSettings::default()).expect("router");
+        Self::over_with(t, &HttpSettings::default())
+    }
+
+    /// A server over `t` with these HTTP settings, without a search index.
+    pub fn over_with(t: TestApp, settings: &HttpSettings) -> Self {
+        let router = server::router(t.app.clone(), settings).expect("router");
         Self { router, t, index: None, _stop_indexer: None }
     }
 
