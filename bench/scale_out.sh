@@ -6,9 +6,10 @@
 #
 # - append: POST /api/v1/items (every request one event, projected in its transaction);
 # - get: GET /api/v1/items/{id}.
-# Targets: `sqlite` (durability full, the default), `postgres` (one instance), and
+# Targets: `sqlite` (durability full, the default), `postgres` (one instance),
 # `postgres-two` (two instances on the same database, each sent half the connections by its
-# own wrk: a round-robin split of connections). Scaling efficiency is the two instances'
+# own wrk: a round-robin split of connections), and `postgres-two-redis` (the same with rate
+# limits counted in the local Redis, CONSAILT_BENCH_REDIS_URL: two Redis calls a request). Scaling efficiency is the two instances'
 # throughput over twice one instance's. This machine has two cores shared by the servers,
 # PostgreSQL and wrk, so the ratio is bounded by the CPU: the CPU seconds each process used per
 # second of the run are reported beside it. Needs wrk (Debian), psql and the local PostgreSQL
@@ -21,6 +22,7 @@ REPS=${REPS:-3}
 SECONDS_PER=${SECONDS_PER:-4}
 CONNECTIONS=${CONNECTIONS:-16}
 URL=${CONSAILT_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/consailt_bench}
+REDIS=${CONSAILT_BENCH_REDIS_URL:-redis://127.0.0.1:6379}
 DATABASE=${URL##*/}
 SERVER_URL=${URL%/*}/postgres
 PASSWORD=plum-orchard-47-velvet-kayak
@@ -87,15 +89,17 @@ path() { [ "$1" = append ] && echo /api/v1/items || echo "/api/v1/items/$2"; }
 
 # CPU seconds (user + system) a process and its threads have used.
 cpu() { python3 -c "import os,sys; f=open(f'/proc/{sys.argv[1]}/stat').read().rsplit(')',1)[1].split(); print((int(f[11])+int(f[12]))/os.sysconf('SC_CLK_TCK'))" "$1"; }
-postgres_cpu() { local total=0; for p in $(pgrep -x postgres); do total=$(python3 -c "print($total+$(cpu "$p" 2>/dev/null || echo 0))"); done; echo "$total"; }
+# ... of every process named $1 (PostgreSQL's backends, Redis).
+named_cpu() { local total=0; for p in $(pgrep -x "$1"); do total=$(python3 -c "print($total+$(cpu "$p" 2>/dev/null || echo 0))"); done; echo "$total"; }
 
 # run REP SCENARIO TARGET INSTANCE...: wrk against each instance at once, CONNECTIONS split evenly.
 run() {
     local rep=$1 scenario=$2 target=$3
     shift 3
-    local per=$((CONNECTIONS / $#)) before=() pg_before wrks=() logs=()
+    local per=$((CONNECTIONS / $#)) before=() pg_before redis_before wrks=() logs=()
     for name in "$@"; do before+=("$(cpu "${PID[$name]}")"); done
-    pg_before=$(postgres_cpu)
+    pg_before=$(named_cpu postgres)
+    redis_before=$(named_cpu redis-server)
     local started=$SECONDS n=0
     for name in "$@"; do
         local log=$WORK/wrk-$rep-$scenario-$target-$name.txt
@@ -110,7 +114,8 @@ run() {
         cpus+=("$name=$(python3 -c "print(round(($(cpu "${PID[$name]}") - ${before[$i]}) / $SECONDS_PER, 2))")")
         i=$((i + 1))
     done
-    cpus+=("postgresql-server=$(python3 -c "print(round(($(postgres_cpu) - $pg_before) / $SECONDS_PER, 2))")")
+    cpus+=("postgresql-server=$(python3 -c "print(round(($(named_cpu postgres) - $pg_before) / $SECONDS_PER, 2))")")
+    cpus+=("redis-server=$(python3 -c "print(round(($(named_cpu redis-server) - $redis_before) / $SECONDS_PER, 2))")")
     for log in "${logs[@]}"; do
         python3 bench/wrk_result.py "$rep" "$scenario" "$target" "$per" "$log" \
             | python3 -c "import json,sys; r=json.load(sys.stdin); r['cpu']=dict(c.split('=') for c in sys.argv[1:]); print(json.dumps(r))" "${cpus[@]}" >>"$RESULTS"
@@ -121,11 +126,15 @@ psql "$SERVER_URL" -qc "DROP DATABASE IF EXISTS \"$DATABASE\" WITH (FORCE)" -c "
 serve sqlite 19101
 serve postgres 19102 --database-url "$URL"
 serve postgres-b 19103 --database-url "$URL"
+PREFIX=bench-$(date +%s)
+serve postgres-r 19104 --database-url "$URL" --redis-url "$REDIS" --redis-prefix "$PREFIX"
+serve postgres-rb 19105 --database-url "$URL" --redis-url "$REDIS" --redis-prefix "$PREFIX"
 owner sqlite
 owner postgres
 # The second instance shares the database: the same key and item work there.
 KEY[postgres-b]=${KEY[postgres]}
 ID[postgres-b]=${ID[postgres]}
+for name in postgres-r postgres-rb; do KEY[$name]=${KEY[postgres]}; ID[$name]=${ID[postgres]}; done
 
 for rep in $(seq "$REPS"); do
     for scenario in append get; do
@@ -133,6 +142,7 @@ for rep in $(seq "$REPS"); do
         run "$rep" "$scenario" sqlite sqlite
         run "$rep" "$scenario" postgres postgres
         run "$rep" "$scenario" postgres-two postgres postgres-b
+        run "$rep" "$scenario" postgres-two-redis postgres-r postgres-rb
     done
 done
 python3 bench/scale_out_summary.py "$RESULTS" | tee "$OUT/summary.md"

@@ -1,6 +1,7 @@
 """Summarizes bench/scale_out.sh: per scenario, the median over reps of each target's
 throughput (two instances: the sum of both), p99, CPU use, PostgreSQL next to SQLite, and
-the two instances' scaling efficiency (their throughput over twice one instance's)."""
+the two instances' scaling efficiency (their throughput over twice one instance's), and what
+counting rate limits in Redis costs two instances."""
 import json
 import statistics
 import sys
@@ -27,7 +28,7 @@ print("| scenario | target | requests/s (median) | p99 ms | CPU cores used (medi
 print("|---|---|---|---|---|---|")
 figures = {}
 for scenario in ("append", "get"):
-    for target in ("sqlite", "postgres", "postgres-two"):
+    for target in ("sqlite", "postgres", "postgres-two", "postgres-two-redis"):
         rps, p99, errors, cpu = summary(scenario, target)
         figures[(scenario, target)] = rps
         used = ", ".join(f"{name} {value:.2f}" for name, value in sorted(cpu.items()))
@@ -37,3 +38,7 @@ for scenario in ("append", "get"):
     one, two, lite = (figures[(scenario, t)] for t in ("postgres", "postgres-two", "sqlite"))
     print(f"- {scenario}: PostgreSQL {one / lite:.2f}x SQLite; two instances {two:,.0f}/s against one "
           f"{one:,.0f}/s: scaling efficiency {two / (2 * one):.2f}")
+for scenario in ("append", "get"):
+    local, shared = (figures[(scenario, t)] for t in ("postgres-two", "postgres-two-redis"))
+    print(f"- {scenario}: two instances with limits counted in Redis {shared:,.0f}/s, "
+          f"{shared / local:.2f}x the same two counting locally")

@@ -92,11 +92,7 @@ impl PostgresStore {
     /// Connects, creates the schema if asked, applies the migrations this binary knows, and
     /// starts listening for other instances' commits. A database of a newer schema is refused.
     pub async fn open(config: PostgresConfig) -> Result<Self, OpenError> {
-        let options: PgConnectOptions = config.url.parse().map_err(|e| OpenError {
-            target: "(unparsable URL)".to_owned(),
-            cause: format!("the database URL is not valid: {e}"),
-        })?;
-        let target = format!("{}:{}/{}", options.get_host(), options.get_port(), options.get_database().unwrap_or(""));
+        let (options, target) = connect_options(&config.url)?;
         let fail = |cause: String| OpenError { target: target.clone(), cause };
         if let Some(schema) = &config.schema
             && !schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
@@ -137,11 +133,7 @@ impl PostgresStore {
     /// knows. Returns the applied and the latest known schema versions (0: not yet created).
     pub async fn inspect(config: &PostgresConfig) -> Result<(i64, i64), OpenError> {
         use sqlx::ConnectOptions;
-        let options: PgConnectOptions = config.url.parse().map_err(|e| OpenError {
-            target: "(unparsable URL)".to_owned(),
-            cause: format!("the database URL is not valid: {e}"),
-        })?;
-        let target = format!("{}:{}/{}", options.get_host(), options.get_port(), options.get_database().unwrap_or(""));
+        let (options, target) = connect_options(&config.url)?;
         let fail = |e: sqlx::Error| OpenError { target: target.clone(), cause: e.to_string() };
         let connect = tokio::time::timeout(config.acquire_timeout, options.connect());
         let mut conn = connect
@@ -161,7 +153,7 @@ impl PostgresStore {
     pub async fn import(&self, events: &[RecordedEvent]) -> Result<u64, StoreError> {
         let mut tx = self.pool().begin().await.map_err(database)?;
         let mut tail = lock_tail(&mut tx).await?;
-        let mut rows = Vec::with_capacity(events.len());
+        let mut orgs = Vec::with_capacity(events.len());
         for event in events {
             if event.position != tail.position + 1 {
                 return Err(StoreError::Invalid(format!(
@@ -178,13 +170,13 @@ impl PostgresStore {
             tail = ChainTail { position: event.position, hash: event.hash };
             let metadata =
                 event.metadata().map_err(|e| StoreError::Corrupt(format!("event {}: {e}", event.position)))?;
-            rows.push((event.clone(), metadata.org_id));
+            orgs.push(metadata.org_id);
         }
-        let rows: Vec<(RecordedEvent, Option<&str>)> =
-            rows.iter().map(|(event, org)| (event.clone(), org.as_deref())).collect();
-        insert_events(&mut tx, &rows).await?;
-        for (row, _) in &rows {
-            projections::project(&mut tx, row).await?;
+        for (event, org) in events.iter().zip(&orgs) {
+            insert_event(&mut tx, event, org.as_deref()).await?;
+        }
+        for event in events {
+            projections::project(&mut tx, event).await?;
         }
         finish_append(&mut tx, &tail).await?;
         tx.commit().await.map_err(database)?;
@@ -268,21 +260,13 @@ impl PostgresStore {
         }
         check_versions(commit, &versions)?;
         let rows = chain_commit(commit, &versions, rows::now(), &mut tail)?;
-        insert_events(&mut tx, &rows).await?;
+        for (row, org) in &rows {
+            insert_event(&mut tx, row, *org).await?;
+        }
         for (row, _) in &rows {
             projections::project(&mut tx, row).await?;
         }
-        sqlx::query("UPDATE event_head SET position = $1, hash = $2")
-            .bind(signed(tail.position)?)
-            .bind(tail.hash.as_slice())
-            .execute(&mut *tx)
-            .await
-            .map_err(database)?;
-        sqlx::query("SELECT pg_notify($1, current_schema())")
-            .bind(CHANNEL)
-            .execute(&mut *tx)
-            .await
-            .map_err(database)?;
+        finish_append(&mut tx, &tail).await?;
         tx.commit().await.map_err(database)?;
         self.inner.head.send_if_modified(|head| raise(head, tail.position));
         Ok(CommitReceipt {
@@ -290,6 +274,17 @@ impl PostgresStore {
             stream_versions: commit.appends.iter().map(|a| advance(&mut versions, a)).collect(),
         })
     }
+}
+
+/// Parses a database URL; also returns `host:port/database` for messages (never the
+/// credentials).
+fn connect_options(url: &str) -> Result<(PgConnectOptions, String), OpenError> {
+    let options: PgConnectOptions = url.parse().map_err(|e| OpenError {
+        target: "(unparsable URL)".to_owned(),
+        cause: format!("the database URL is not valid: {e}"),
+    })?;
+    let target = format!("{}:{}/{}", options.get_host(), options.get_port(), options.get_database().unwrap_or(""));
+    Ok((options, target))
 }
 
 /// Locks the chain's tail row until the transaction ends (every append takes this lock
@@ -328,26 +323,24 @@ fn raise(head: &mut u64, position: u64) -> bool {
     }
 }
 
-async fn insert_events(tx: &mut sqlx::PgConnection, rows: &[(RecordedEvent, Option<&str>)]) -> Result<(), StoreError> {
-    for (row, org) in rows {
-        sqlx::query(
-            "INSERT INTO events (position, stream_id, stream_version, event_type, schema_version, payload, metadata, \
-             org_id, recorded_at, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(signed(row.position)?)
-        .bind(row.stream_id.as_str())
-        .bind(signed(row.stream_version)?)
-        .bind(row.event_type.as_str())
-        .bind(i64::from(row.schema_version))
-        .bind(row.payload.as_str())
-        .bind(row.metadata.as_str())
-        .bind(*org)
-        .bind(to_micros(row.recorded_at))
-        .bind(row.hash.as_slice())
-        .execute(&mut *tx)
-        .await
-        .map_err(database)?;
-    }
+async fn insert_event(tx: &mut sqlx::PgConnection, row: &RecordedEvent, org: Option<&str>) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO events (position, stream_id, stream_version, event_type, schema_version, payload, metadata, \
+         org_id, recorded_at, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(signed(row.position)?)
+    .bind(row.stream_id.as_str())
+    .bind(signed(row.stream_version)?)
+    .bind(row.event_type.as_str())
+    .bind(i64::from(row.schema_version))
+    .bind(row.payload.as_str())
+    .bind(row.metadata.as_str())
+    .bind(org)
+    .bind(to_micros(row.recorded_at))
+    .bind(row.hash.as_slice())
+    .execute(&mut *tx)
+    .await
+    .map_err(database)?;
     Ok(())
 }
 

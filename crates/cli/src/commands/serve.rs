@@ -47,14 +47,7 @@ pub async fn run(args: ServeArgs, init_logging: fn(LogFormat)) -> Result<(), Fai
     let listen = resolve_listen(args.listen.as_deref(), &file)?;
     let assistant = ai::Assistant::new(&file.ai, |variable| std::env::var(variable).ok())
         .map_err(|e| Failure::from(e.to_string()))?;
-    let redis = args.redis_url.clone().or_else(|| file.redis_url.clone()).filter(|url| !url.is_empty()).map(|url| {
-        let mut config = RedisConfig::new(url);
-        if let Some(prefix) = args.redis_prefix.clone().or_else(|| file.redis_prefix.clone()) {
-            config.prefix = prefix;
-        }
-        config
-    });
-    let shared_counters = shared_counters(redis).await?;
+    let shared_counters = shared_counters(&args, &file).await?;
     let (store, settings) = open_store(&args.storage).await?;
     let listener =
         TcpListener::bind(listen).await.map_err(|e| Failure::from(format!("cannot listen on {listen}: {e}")))?;
@@ -101,12 +94,16 @@ pub async fn run(args: ServeArgs, init_logging: fn(LogFormat)) -> Result<(), Fai
 
 /// The counters of cluster-wide rate limits, when Redis is configured. A bad URL stops the
 /// start; an unreachable Redis does not (limits are counted per instance until it answers).
-async fn shared_counters(redis: Option<RedisConfig>) -> Result<Option<Arc<dyn SharedCounters>>, Failure> {
-    let Some(config) = redis else {
+async fn shared_counters(args: &ServeArgs, file: &FileSettings) -> Result<Option<Arc<dyn SharedCounters>>, Failure> {
+    let Some(url) = args.redis_url.clone().or_else(|| file.redis_url.clone()).filter(|url| !url.is_empty()) else {
         tracing::info!("no Redis configured: rate limits are counted per instance");
         return Ok(None);
     };
-    let described = cluster_redis::describe(&config.url);
+    let described = cluster_redis::describe(&url);
+    let mut config = RedisConfig::new(url);
+    if let Some(prefix) = args.redis_prefix.clone().or_else(|| file.redis_prefix.clone()) {
+        config.prefix = prefix;
+    }
     let counters = RedisCounters::new(config).map_err(Failure::from)?;
     if counters.ping().await.is_ok() {
         tracing::info!(redis = %described, "rate limits hold for the whole cluster through Redis");
