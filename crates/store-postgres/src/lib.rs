@@ -3,7 +3,8 @@
 //!
 //! - Appends lock the chain's tail row (`event_head`) for the length of their transaction, so
 //!   positions are taken and committed in order: a subscriber reading by position never skips
-//!   an event that commits late. The hash chain needs that total order anyway.
+//!   an event that commits late. The hash chain needs that total order anyway. Each instance
+//!   commits its queued appends together (`writer`), one savepoint each.
 //! - The core read models are projected in the append's transaction, as on SQLite, so any
 //!   instance reads a write at once.
 //! - Every commit sends a `NOTIFY`; each instance listens and moves its head watch, which wakes
@@ -19,16 +20,16 @@ mod projections;
 mod read_models;
 mod rows;
 mod search_history;
+mod writer;
 
-use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{Executor, PgPool, Row};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
 
-use store::append::{ChainTail, advance, chain_commit, check_versions};
+use store::append::ChainTail;
 use store::{Commit, CommitReceipt, EventStore, RecordedEvent, ReplayReport, StoreError, StreamId};
 
 use crate::error::{database, signed, unsigned};
@@ -37,6 +38,9 @@ use crate::rows::to_micros;
 /// The channel every instance's commits are announced on; the payload is the schema, so
 /// stores in other schemas of the same database (tests) ignore each other.
 const CHANNEL: &str = "consailt_events";
+
+/// Appends that may wait for the writer before callers wait to queue.
+const APPEND_QUEUE: usize = 1024;
 
 /// How the PostgreSQL store connects.
 #[derive(Debug, Clone)]
@@ -80,6 +84,8 @@ struct Inner {
     head: watch::Sender<u64>,
     schema: String,
     listener: tokio::task::JoinHandle<()>,
+    /// The writer's queue; the writer stops when the last store clone is dropped.
+    appends: mpsc::Sender<writer::Pending>,
 }
 
 impl Drop for Inner {
@@ -126,7 +132,9 @@ impl PostgresStore {
         let head = rows::head(&pool).await.map_err(|e| fail(e.to_string()))?;
         let (head_tx, _) = watch::channel(head);
         let listener = tokio::spawn(listen(pool.clone(), head_tx.clone(), schema.clone()));
-        Ok(Self { inner: Arc::new(Inner { pool, head: head_tx, schema, listener }) })
+        let (appends, queue) = mpsc::channel(APPEND_QUEUE);
+        tokio::spawn(writer::run(pool.clone(), head_tx.clone(), queue));
+        Ok(Self { inner: Arc::new(Inner { pool, head: head_tx, schema, listener, appends }) })
     }
 
     /// Checks a database without migrating it: it answers, and its schema is one this binary
@@ -242,38 +250,6 @@ impl PostgresStore {
     pub(crate) fn pool(&self) -> &PgPool {
         &self.inner.pool
     }
-
-    /// Appends one commit: lock the tail, check versions, insert, project, announce.
-    async fn append_commit(&self, commit: &Commit) -> Result<CommitReceipt, StoreError> {
-        let mut tx = self.pool().begin().await.map_err(database)?;
-        let mut tail = lock_tail(&mut tx).await?;
-        let streams: BTreeSet<&str> = commit.appends.iter().map(|a| a.stream.as_str()).collect();
-        let mut versions = HashMap::with_capacity(streams.len());
-        for stream in streams {
-            let version: i64 =
-                sqlx::query_scalar("SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = $1")
-                    .bind(stream)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(database)?;
-            versions.insert(stream.to_owned(), unsigned(version, "stream_version")?);
-        }
-        check_versions(commit, &versions)?;
-        let rows = chain_commit(commit, &versions, rows::now(), &mut tail)?;
-        for (row, org) in &rows {
-            insert_event(&mut tx, row, *org).await?;
-        }
-        for (row, _) in &rows {
-            projections::project(&mut tx, row).await?;
-        }
-        finish_append(&mut tx, &tail).await?;
-        tx.commit().await.map_err(database)?;
-        self.inner.head.send_if_modified(|head| raise(head, tail.position));
-        Ok(CommitReceipt {
-            last_position: tail.position,
-            stream_versions: commit.appends.iter().map(|a| advance(&mut versions, a)).collect(),
-        })
-    }
 }
 
 /// Parses a database URL; also returns `host:port/database` for messages (never the
@@ -383,7 +359,10 @@ async fn listen(pool: PgPool, head: watch::Sender<u64>, schema: String) {
 impl EventStore for PostgresStore {
     async fn commit(&self, commit: Commit) -> Result<CommitReceipt, StoreError> {
         store::append::validate(&commit)?;
-        self.append_commit(&commit).await
+        let stopped = || StoreError::Unavailable("the writer has stopped".to_owned());
+        let (reply, outcome) = oneshot::channel();
+        self.inner.appends.send(writer::Pending { commit, reply }).await.map_err(|_| stopped())?;
+        outcome.await.map_err(|_| stopped())?
     }
 
     async fn read_stream(&self, stream: &StreamId) -> Result<Vec<RecordedEvent>, StoreError> {

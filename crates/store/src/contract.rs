@@ -112,25 +112,32 @@ pub async fn malformed_events_are_refused<S: EventStore>(store: S) -> Check {
     ensure(head == 0, || format!("head moved to {head}"))
 }
 
-/// Racing writers on one stream: exactly one wins each version, the others conflict.
+/// Racing writers on one stream: exactly one wins each version, the others conflict, and
+/// writers on other streams racing alongside are not disturbed by the refusals (a backend
+/// that commits several appends together must leave the refused ones out, the rest in, and
+/// the chain unbroken).
 pub async fn racing_writers_on_one_stream<S: EventStore>(store: S) -> Check {
-    let tasks: Vec<_> = (0..16)
+    let tasks: Vec<_> = (0..32)
         .map(|n| {
             let store = store.clone();
-            tokio::spawn(
-                async move { store.append(stream(1), ExpectedVersion::NoStream, vec![event(n)], meta()).await },
-            )
+            let target = if n % 2 == 0 { stream(1) } else { stream(100 + n) };
+            tokio::spawn(async move { store.append(target, ExpectedVersion::NoStream, vec![event(n)], meta()).await })
         })
         .collect();
     let mut won = 0;
-    for task in tasks {
+    for (n, task) in tasks.into_iter().enumerate() {
         match task.await.map_err(|e| format!("task: {e}"))? {
-            Ok(_) => won += 1,
-            Err(StoreError::Conflict { actual: 1, .. }) => {}
-            Err(other) => return Err(format!("unexpected error {other}")),
+            Ok(_) if n % 2 == 0 => won += 1,
+            Ok(_) => {}
+            Err(StoreError::Conflict { actual: 1, .. }) if n % 2 == 0 => {}
+            Err(other) => return Err(format!("unexpected error for writer {n}: {other}")),
         }
     }
-    ensure(won == 1, || format!("{won} writers won version 1"))
+    ensure(won == 1, || format!("{won} writers won version 1"))?;
+    let head = store.head_position().await.map_err(fail("head"))?;
+    ensure(head == 17, || format!("head {head}: one winner and 16 writers on their own streams"))?;
+    let report = verify_chain(&store).await.map_err(fail("verify"))?;
+    ensure(report.first_broken.is_none() && report.events_checked == 17, || format!("chain {report:?}"))
 }
 
 /// Many concurrent writers on distinct streams: all succeed; positions are unique and gapless.
