@@ -3,6 +3,7 @@
 # one (issue 6). Interleaved, medians of REPS runs, wrk at CONNECTIONS connections:
 #
 #   bench/scale_out.sh            # REPS=3 SECONDS_PER=4 CONNECTIONS=16
+#   SCENARIOS=append TARGETS="postgres postgres-two" CONSAILT_BIN=/tmp/old/consailt bench/scale_out.sh
 #
 # - append: POST /api/v1/items (every request one event, projected in its transaction);
 # - get: GET /api/v1/items/{id}.
@@ -31,8 +32,9 @@ export CONSAILT_TOKEN_SECRET=${CONSAILT_TOKEN_SECRET:-$(python3 -c 'import secre
 for tool in wrk psql python3 curl; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install wrk postgresql-client)" >&2; exit 1; }
 done
-cargo build --release --bin consailt
-CONSAILT=target/release/consailt
+# CONSAILT_BIN runs another build (an A/B of two commits); by default this tree's release build.
+if [ -z "${CONSAILT_BIN:-}" ]; then cargo build --release --bin consailt; fi
+CONSAILT=${CONSAILT_BIN:-target/release/consailt}
 OUT=bench/results/scale-out-$(date -u +%Y%m%dT%H%M%SZ)
 WORK=$(mktemp -d)
 mkdir -p "$OUT"
@@ -136,13 +138,17 @@ KEY[postgres-b]=${KEY[postgres]}
 ID[postgres-b]=${ID[postgres]}
 for name in postgres-r postgres-rb; do KEY[$name]=${KEY[postgres]}; ID[$name]=${ID[postgres]}; done
 
+SCENARIOS=${SCENARIOS:-"append get"}
+TARGETS=${TARGETS:-"sqlite postgres postgres-two postgres-two-redis"}
+declare -A INSTANCES=([sqlite]="sqlite" [postgres]="postgres" [postgres-two]="postgres postgres-b"
+    [postgres-two-redis]="postgres-r postgres-rb")
 for rep in $(seq "$REPS"); do
-    for scenario in append get; do
+    for scenario in $SCENARIOS; do
         echo "rep $rep: $scenario" >&2
-        run "$rep" "$scenario" sqlite sqlite
-        run "$rep" "$scenario" postgres postgres
-        run "$rep" "$scenario" postgres-two postgres postgres-b
-        run "$rep" "$scenario" postgres-two-redis postgres-r postgres-rb
+        for target in $TARGETS; do
+            # shellcheck disable=SC2086 # the instances are words
+            run "$rep" "$scenario" "$target" ${INSTANCES[$target]}
+        done
     done
 done
 python3 bench/scale_out_summary.py "$RESULTS" | tee "$OUT/summary.md"

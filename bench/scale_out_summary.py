@@ -27,18 +27,25 @@ def summary(scenario, target):
 print("| scenario | target | requests/s (median) | p99 ms | CPU cores used (median) | errors |")
 print("|---|---|---|---|---|---|")
 figures = {}
+present = {(row["scenario"], row["target"]) for row in rows}
 for scenario in ("append", "get"):
     for target in ("sqlite", "postgres", "postgres-two", "postgres-two-redis"):
+        if (scenario, target) not in present:
+            continue
         rps, p99, errors, cpu = summary(scenario, target)
         figures[(scenario, target)] = rps
         used = ", ".join(f"{name} {value:.2f}" for name, value in sorted(cpu.items()))
         print(f"| {scenario} | {target} | {rps:,.0f} | {p99:.2f} | {used} | {errors} |")
 print()
 for scenario in ("append", "get"):
+    if not all((scenario, t) in figures for t in ("postgres", "postgres-two", "sqlite")):
+        continue
     one, two, lite = (figures[(scenario, t)] for t in ("postgres", "postgres-two", "sqlite"))
     print(f"- {scenario}: PostgreSQL {one / lite:.2f}x SQLite; two instances {two:,.0f}/s against one "
           f"{one:,.0f}/s: scaling efficiency {two / (2 * one):.2f}")
 for scenario in ("append", "get"):
+    if not all((scenario, t) in figures for t in ("postgres-two", "postgres-two-redis")):
+        continue
     local, shared = (figures[(scenario, t)] for t in ("postgres-two", "postgres-two-redis"))
     print(f"- {scenario}: two instances with limits counted in Redis {shared:,.0f}/s, "
           f"{shared / local:.2f}x the same two counting locally")
