@@ -9,6 +9,7 @@
 
 pub mod embedding;
 pub mod eval;
+mod expansion;
 mod follow;
 mod graph;
 pub mod hybrid;

@@ -65,3 +65,54 @@ fn the_checkpoint_survives_reopening_and_a_deleted_or_corrupt_index_starts_again
     assert_eq!(index.checkpoint().expect("checkpoint"), 3, "the index in use is untouched");
     assert_eq!(std::fs::read_dir(dir.path()).expect("list").count(), 2, "nothing more was moved aside");
 }
+
+fn hit_ids(index: &FullTextIndex, query: &SearchQuery) -> Vec<String> {
+    let mut ids: Vec<String> = index.search(query).expect("search").hits.into_iter().map(|h| h.id).collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn typos_are_tolerated_for_words_the_index_hardly_knows_and_completions_are_bounded() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let index = FullTextIndex::open(dir.path()).expect("create");
+    let mut items: Vec<IndexedItem> = (0..5).map(|n| item(&format!("plant_{n}"), "Power plant")).collect();
+    items.push(item("planet", "Small planet"));
+    // Twenty words beginning with "zorb", one of them in three documents.
+    items.extend((0..20u8).map(|n| item(&format!("zorb_{n:02}"), &format!("zorb{}x", char::from(b'a' + n)))));
+    items.extend((0..2).map(|n| item(&format!("zorbax_{n}"), "zorbax")));
+    index.apply(&items, &[], 1).expect("apply");
+
+    // "planet" is in one document: its neighbour one edit away counts too.
+    let planets = hit_ids(&index, &query("planet "));
+    assert_eq!(planets.len(), 6, "{planets:?}");
+    // "plant" is in five: taken as meant, it does not pull in "planet".
+    assert_eq!(hit_ids(&index, &query("plant ")), (0..5).map(|n| format!("plant_{n}")).collect::<Vec<_>>());
+
+    // A word being typed matches the 16 most frequent words it begins, "zorbax" first.
+    let typed = index.search(&SearchQuery { limit: 100, ..query("zorb") }).expect("search").hits;
+    assert_eq!(typed.len(), 16 + 2, "{:?}", typed.iter().map(|h| &h.id).collect::<Vec<_>>());
+    for id in ["zorb_00", "zorbax_0", "zorbax_1"] {
+        assert!(typed.iter().any(|h| h.id == id), "{id} is among the completions");
+    }
+}
+
+#[test]
+fn each_organization_finds_only_its_own_items_whether_or_not_it_holds_the_whole_index() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let index = FullTextIndex::open(dir.path()).expect("create");
+    index.apply(&[item("itm_1", "Shared word")], &[], 1).expect("apply");
+    assert_eq!(hit_ids(&index, &query("shared")), ["itm_1"], "the only organization of the index");
+
+    let other = IndexedItem { org: "org_2".to_owned(), ..item("itm_2", "Shared word") };
+    index.apply(std::slice::from_ref(&other), &[], 2).expect("apply");
+    assert_eq!(hit_ids(&index, &query("shared")), ["itm_1"]);
+    let theirs = SearchQuery { org: "org_2".to_owned(), ..query("shared") };
+    assert_eq!(hit_ids(&index, &theirs), ["itm_2"]);
+
+    // A deleted document stays in its segment until a merge: org_1 still does not hold every
+    // document, and org_2 sees nothing of org_1.
+    index.apply(&[], &["itm_2".to_owned()], 3).expect("delete");
+    assert_eq!(hit_ids(&index, &query("shared")), ["itm_1"]);
+    assert!(hit_ids(&index, &theirs).is_empty());
+}
