@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use tantivy::collector::{Count, DocSetCollector, FacetCollector, FacetCounts, TopDocs};
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::merge_policy::LogMergePolicy;
 use tantivy::query::{
@@ -25,9 +25,10 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::expansion;
+use crate::facets::{self, FacetTables};
 use crate::hybrid::Candidate;
 use crate::passages::Passage;
-use crate::{FacetCount, Facets, IndexedItem, SearchError, SearchHit, SearchPage, SearchQuery, Signals};
+use crate::{IndexedItem, SearchError, SearchHit, SearchPage, SearchQuery, Signals};
 
 /// Memory the indexing threads may buffer together before they flush segments.
 const WRITER_MEMORY: usize = 50_000_000;
@@ -36,8 +37,6 @@ const WRITER_MEMORY: usize = 50_000_000;
 const WRITER_THREADS: usize = 2;
 /// Longest snippet, in characters.
 const SNIPPET_CHARS: usize = 240;
-/// Facet values reported per facet, most frequent first.
-const FACET_VALUES: usize = 20;
 /// Query words shorter than this get no typo tolerance ("cat" would match "car", "hat", ...).
 const FUZZY_MIN_CHARS: usize = 5;
 /// A query word in at least this many documents is taken as spelled as meant and gets no typo
@@ -96,7 +95,7 @@ fn schema() -> (Schema, Fields) {
         // marked with the terms of `all` (indexing it twice cost a third of indexing time).
         body: builder.add_text_field("body", STORED),
         all: builder.add_text_field("all", TextOptions::default().set_indexing_options(indexed)),
-        facets: builder.add_facet_field("facets", FacetOptions::default()),
+        facets: builder.add_facet_field(facets::FIELD, FacetOptions::default()),
     };
     (builder.build(), fields)
 }
@@ -108,6 +107,7 @@ pub struct FullTextIndex {
     /// Tantivy allows one writer per index; updates are batched by the indexer.
     writer: Mutex<IndexWriter>,
     fields: Fields,
+    facet_tables: FacetTables,
     path: PathBuf,
 }
 
@@ -151,7 +151,14 @@ impl FullTextIndex {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(WRITER_THREADS));
         let writer: IndexWriter = index.writer_with_num_threads(threads, WRITER_MEMORY)?;
         writer.set_merge_policy(Box::new(merge_policy()));
-        Ok(Self { index, reader, writer: Mutex::new(writer), fields, path: dir.to_owned() })
+        Ok(Self {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            facet_tables: FacetTables::default(),
+            path: dir.to_owned(),
+        })
     }
 
     /// The last log position whose changes are in the index (0 for a new index).
@@ -196,6 +203,11 @@ impl FullTextIndex {
         self.reader.searcher().num_docs()
     }
 
+    /// Segments searched: each adds a fixed cost to every query (dictionary walks, scorers).
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
     /// Whether the index holds no document.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -235,11 +247,12 @@ impl FullTextIndex {
         let words = split_compounds(&flatten(&query.text));
         let Some(full) = self.full_query(&searcher, query, &words)? else { return Ok(SearchPage::default()) };
         let top = TopDocs::with_limit(query.limit.max(1)).and_offset(query.offset);
-        let (ranked, total, facet_counts) = searcher.search(&*full, &(top, Count, facet_collector()))?;
+        let counter = self.facet_tables.counter(&searcher)?;
+        let (ranked, total, facets) = searcher.search(&*full, &(top, Count, counter))?;
         let fulltext = Signals { fulltext: true, semantic: false };
         let ranked = ranked.into_iter().map(|(score, address)| (address, score, fulltext, None)).collect();
         let hits = self.hydrate(&searcher, &words, ranked)?;
-        Ok(SearchPage { hits, total: total as u64, facets: facets_of(&facet_counts) })
+        Ok(SearchPage { hits, total: total as u64, facets })
     }
 
     /// The ids of the best `limit` items for `query` and their scores, without snippets or
@@ -279,7 +292,8 @@ impl FullTextIndex {
         let Some(restricted) = self.filter(&searcher, query).apply(Box::new(TermSetQuery::new(ids))) else {
             return Ok(SearchPage::default());
         };
-        let (matched, facet_counts) = searcher.search(&*restricted, &(DocSetCollector, facet_collector()))?;
+        let counter = self.facet_tables.counter(&searcher)?;
+        let (matched, facets) = searcher.search(&*restricted, &(DocSetCollector, counter))?;
         let addresses: Vec<DocAddress> = matched.into_iter().collect();
         let ids = ids_of(&searcher, addresses.iter().copied())?;
         let address_of: HashMap<String, DocAddress> = ids.into_iter().zip(addresses).collect();
@@ -292,7 +306,7 @@ impl FullTextIndex {
             .collect();
         let words = split_compounds(&flatten(&query.text));
         let hits = self.hydrate(&searcher, &words, page)?;
-        Ok(SearchPage { hits, total: passing.len() as u64, facets: facets_of(&facet_counts) })
+        Ok(SearchPage { hits, total: passing.len() as u64, facets })
     }
 
     /// The scored text query within the query's restrictions; `None` when nothing can match.
@@ -554,35 +568,6 @@ fn merge_policy() -> LogMergePolicy {
     let mut policy = LogMergePolicy::default();
     policy.set_min_layer_size(1_000);
     policy
-}
-
-fn facet_collector() -> FacetCollector {
-    let mut facets = FacetCollector::for_field("facets");
-    for root in ["/engagement", "/category", "/tag", "/kind", "/status"] {
-        facets.add_facet(root);
-    }
-    facets
-}
-
-fn facets_of(counts: &FacetCounts) -> Facets {
-    let count = |root: &str| -> Vec<FacetCount> {
-        let mut values: Vec<FacetCount> = counts
-            .get(root)
-            .filter_map(|(facet, count)| {
-                facet.to_path().last().map(|value| FacetCount { value: (*value).to_owned(), count })
-            })
-            .collect();
-        values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-        values.truncate(FACET_VALUES);
-        values
-    };
-    Facets {
-        engagement: count("/engagement"),
-        category: count("/category"),
-        tag: count("/tag"),
-        kind: count("/kind"),
-        status: count("/status"),
-    }
 }
 
 /// The item ids of `addresses`, in order, from the id column.

@@ -10,6 +10,7 @@
 pub mod embedding;
 pub mod eval;
 mod expansion;
+mod facets;
 mod follow;
 mod graph;
 pub mod hybrid;

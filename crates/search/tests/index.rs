@@ -116,3 +116,46 @@ fn each_organization_finds_only_its_own_items_whether_or_not_it_holds_the_whole_
     assert_eq!(hit_ids(&index, &query("shared")), ["itm_1"]);
     assert!(hit_ids(&index, &theirs).is_empty());
 }
+
+#[test]
+fn facets_count_every_live_match_across_segments() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let index = FullTextIndex::open(dir.path()).expect("create");
+    let tagged = |id: &str, engagement: Option<&str>, tags: &[&str]| IndexedItem {
+        engagement: engagement.map(str::to_owned),
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        categories: vec!["cat_1".to_owned()],
+        ..item(id, "Quarterly review")
+    };
+    // Two commits: two segments.
+    let first = [
+        tagged("itm_1", Some("eng_a"), &["risk", "finance"]),
+        tagged("itm_2", Some("eng_a"), &["risk"]),
+        tagged("itm_3", None, &[]),
+    ];
+    index.apply(&first, &[], 1).expect("apply");
+    let second = [
+        tagged("itm_4", Some("eng_b"), &["risk"]),
+        IndexedItem { kind: "document".to_owned(), ..item("itm_5", "Review") },
+    ];
+    index.apply(&second, &[], 2).expect("apply");
+    // A deleted document stays in its segment until a merge; it is not counted.
+    index.apply(&[], &["itm_2".to_owned()], 3).expect("delete");
+
+    let facets = index.search(&query("review")).expect("search").facets;
+    let counts = |list: &[search::FacetCount]| -> Vec<(String, u64)> {
+        list.iter().map(|f| (f.value.clone(), f.count)).collect()
+    };
+    let pairs = |expected: &[(&str, u64)]| -> Vec<(String, u64)> {
+        expected.iter().map(|(value, count)| ((*value).to_owned(), *count)).collect()
+    };
+    assert_eq!(counts(&facets.tag), pairs(&[("risk", 2), ("finance", 1)]));
+    assert_eq!(counts(&facets.engagement), pairs(&[("eng_a", 1), ("eng_b", 1)]));
+    assert_eq!(counts(&facets.category), pairs(&[("cat_1", 3)]));
+    assert_eq!(counts(&facets.kind), pairs(&[("note", 3), ("document", 1)]));
+    assert_eq!(counts(&facets.status), pairs(&[("draft", 4)]));
+
+    // Counts follow the matches, not the index.
+    let finance = index.search(&query("quarterly")).expect("search").facets;
+    assert_eq!(counts(&finance.kind), pairs(&[("note", 3)]));
+}
