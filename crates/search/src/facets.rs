@@ -2,8 +2,10 @@
 //! segment. tantivy's `FacetCollector` reads a match's values from a multi-valued column (an
 //! optional index, start offsets, then the values): under `GET /search` at 200,000 documents
 //! that was a third of the server's CPU (`perf` during bench/search_http.sh). A segment never
-//! changes once written, so its table is built once, in one pass over the column, and kept
-//! while the segment is searched; a match then costs a slice and an increment per value.
+//! changes once written, so its table is built once, in one pass over the column, when the
+//! index reader loads the segment (a tantivy [`Warmer`]: on the indexer's thread, not on a
+//! search), and dropped when no searcher holds the segment any longer; a match then costs a
+//! slice and an increment per value.
 #![expect(
     clippy::disallowed_types,
     reason = "the std Mutex guards a map lookup on a blocking search, never held across an await"
@@ -15,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::index::SegmentId;
 use tantivy::schema::Facet;
-use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
+use tantivy::{DocId, Score, Searcher, SearcherGeneration, SegmentOrdinal, SegmentReader, TantivyError, Warmer};
 
 use crate::{FacetCount, Facets, SearchError};
 
@@ -24,20 +26,16 @@ pub const FIELD: &str = "facets";
 /// Facet values reported per facet, most frequent first.
 const VALUES_REPORTED: usize = 20;
 
-/// The tables of the segments last searched.
+/// The tables of the segments that searchers hold.
 #[derive(Debug, Default)]
 pub struct FacetTables(Mutex<HashMap<SegmentId, Arc<SegmentTable>>>);
 
 impl FacetTables {
-    /// A counter over `searcher`'s segments, building the tables of segments not seen before
-    /// and forgetting those of segments no longer searched (merged away).
+    /// A counter over `searcher`'s segments, building the table of any segment the warmer
+    /// has not (a failed warm-up).
     pub fn counter(&self, searcher: &Searcher) -> Result<FacetCounter, SearchError> {
         let segments = searcher.segment_readers();
-        let mut known = {
-            let mut tables = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            tables.retain(|id, _| segments.iter().any(|segment| segment.segment_id() == *id));
-            tables.clone()
-        };
+        let mut known = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         let mut built = Vec::new();
         let mut ordered = Vec::with_capacity(segments.len());
         for segment in segments {
@@ -55,6 +53,17 @@ impl FacetTables {
             self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(built);
         }
         Ok(FacetCounter { tables: ordered })
+    }
+}
+
+impl Warmer for FacetTables {
+    fn warm(&self, searcher: &Searcher) -> tantivy::Result<()> {
+        self.counter(searcher).map(drop).map_err(|error| TantivyError::InternalError(error.to_string()))
+    }
+
+    fn garbage_collect(&self, live: &[&SearcherGeneration]) {
+        let mut tables = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        tables.retain(|id, _| live.iter().any(|generation| generation.segments().contains_key(id)));
     }
 }
 
@@ -114,7 +123,7 @@ impl Collector for FacetCounter {
             .tables
             .get(segment as usize)
             .cloned()
-            .ok_or_else(|| tantivy::TantivyError::InternalError(format!("no facet table for segment {segment}")))?;
+            .ok_or_else(|| TantivyError::InternalError(format!("no facet table for segment {segment}")))?;
         Ok(SegmentCounter { counts: vec![0; table.names.len()], table })
     }
 

@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
@@ -22,7 +22,7 @@ use tantivy::schema::{
     FAST, Facet, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term, Warmer};
 
 use crate::expansion;
 use crate::facets::{self, FacetTables};
@@ -107,7 +107,8 @@ pub struct FullTextIndex {
     /// Tantivy allows one writer per index; updates are batched by the indexer.
     writer: Mutex<IndexWriter>,
     fields: Fields,
-    facet_tables: FacetTables,
+    /// Facet counting's tables, kept up to date by the reader as its warmer.
+    facet_tables: Arc<FacetTables>,
     path: PathBuf,
 }
 
@@ -147,18 +148,13 @@ impl FullTextIndex {
         index.tokenizers().register(ANALYZER, analyzer());
         // Validate what was opened: the checkpoint must parse and every segment must load.
         read_checkpoint(&index)?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let facet_tables = Arc::new(FacetTables::default());
+        let warmer: Weak<dyn Warmer> = Arc::downgrade(&facet_tables) as Weak<dyn Warmer>;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).warmers(vec![warmer]).try_into()?;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(WRITER_THREADS));
         let writer: IndexWriter = index.writer_with_num_threads(threads, WRITER_MEMORY)?;
         writer.set_merge_policy(Box::new(merge_policy()));
-        Ok(Self {
-            index,
-            reader,
-            writer: Mutex::new(writer),
-            fields,
-            facet_tables: FacetTables::default(),
-            path: dir.to_owned(),
-        })
+        Ok(Self { index, reader, writer: Mutex::new(writer), fields, facet_tables, path: dir.to_owned() })
     }
 
     /// The last log position whose changes are in the index (0 for a new index).
