@@ -76,31 +76,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let short = typed(&queries);
     let short_ranked = time(&short, |text| Ok(index.ranked_ids(&query_of(text), 10)?.len()))?;
     let short_page = time(&short, |text| Ok(index.search(&query_of(text))?.hits.len()))?;
-    if cli.no_baseline {
-        println!(
-            "{}",
-            json!({"documents": docs.len(), "queries": queries.len(),
-                   "consailt": {"ranked_top10": ranked, "search_page": page,
-                                "short_ranked_top10": short_ranked, "short_search_page": short_page}})
-        );
-        return Ok(());
+    let mut consailt = json!({"ranked_top10": ranked, "search_page": page,
+                              "short_ranked_top10": short_ranked, "short_search_page": short_page});
+    let mut report = json!({"documents": docs.len(), "queries": queries.len()});
+    if !cli.no_baseline {
+        let mut statement = fts5.prepare("SELECT doc_id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 10")?;
+        let baseline = time(&queries, |text| {
+            let Some(expression) = search::eval::fts5_any_word(text) else { return Ok(0) };
+            let rows = statement.query_map([expression], |row| row.get::<_, String>(0))?;
+            Ok(rows.count())
+        })?;
+        let docs_per_second = |seconds: f64| docs.len() as f64 / seconds;
+        consailt["index_seconds"] = json!(ours_seconds);
+        consailt["docs_per_second"] = json!(docs_per_second(ours_seconds));
+        report["fts5"] = json!({"index_seconds": fts5_seconds, "docs_per_second": docs_per_second(fts5_seconds),
+                                "ranked_top10": baseline});
     }
-    let mut statement = fts5.prepare("SELECT doc_id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 10")?;
-    let baseline = time(&queries, |text| {
-        let Some(expression) = search::eval::fts5_any_word(text) else { return Ok(0) };
-        let rows = statement.query_map([expression], |row| row.get::<_, String>(0))?;
-        Ok(rows.count())
-    })?;
-    let docs_per_second = |seconds: f64| docs.len() as f64 / seconds;
-    println!(
-        "{}",
-        json!({"documents": docs.len(), "queries": queries.len(),
-               "consailt": {"index_seconds": ours_seconds, "docs_per_second": docs_per_second(ours_seconds),
-                            "ranked_top10": ranked, "search_page": page,
-                            "short_ranked_top10": short_ranked, "short_search_page": short_page},
-               "fts5": {"index_seconds": fts5_seconds, "docs_per_second": docs_per_second(fts5_seconds),
-                        "ranked_top10": baseline}})
-    );
+    report["consailt"] = consailt;
+    println!("{report}");
     Ok(())
 }
 

@@ -35,11 +35,14 @@ impl FacetTables {
     /// has not (a failed warm-up).
     pub fn counter(&self, searcher: &Searcher) -> Result<FacetCounter, SearchError> {
         let segments = searcher.segment_readers();
-        let mut known = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let known: Vec<Option<Arc<SegmentTable>>> = {
+            let tables = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            segments.iter().map(|segment| tables.get(&segment.segment_id()).cloned()).collect()
+        };
         let mut built = Vec::new();
         let mut ordered = Vec::with_capacity(segments.len());
-        for segment in segments {
-            let table = match known.remove(&segment.segment_id()) {
+        for (segment, table) in segments.iter().zip(known) {
+            let table = match table {
                 Some(table) => table,
                 None => {
                     let table = Arc::new(SegmentTable::build(segment)?);
