@@ -4,6 +4,7 @@
 #
 #   bench/http.sh                 # REPS=3 SECONDS_PER=4 CONNECTIONS="1 16 64" SEED_ITEMS=10000
 #   SCENARIOS="list create" TARGETS="pocketbase consailt-normal" bench/http.sh   # a subset
+#   CONSAILT_BIN=/tmp/consailt-before bench/http.sh                             # another build
 #
 # Both servers run pinned to core 0 and wrk to core 1. PocketBase runs SQLite in WAL with
 # synchronous=NORMAL, so Consailt is measured at `durability = "normal"` for the like-for-like
@@ -43,8 +44,9 @@ PY
     rm -rf "$download"
 fi
 
-cargo build --release --bin consailt
-CONSAILT=target/release/consailt
+# CONSAILT_BIN: another build to measure (an A/B of two commits); by default this checkout's.
+if [ -z "${CONSAILT_BIN:-}" ]; then cargo build --release --bin consailt; fi
+CONSAILT=${CONSAILT_BIN:-target/release/consailt}
 OUT=bench/results/http-$(date -u +%Y%m%dT%H%M%SZ)
 WORK=$(mktemp -d)
 mkdir -p "$OUT"

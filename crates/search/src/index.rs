@@ -3,14 +3,10 @@
 //! search-as-you-type, highlighted snippets and facet counts. The log position it reflects is
 //! stored in the index's own commit, so index and checkpoint can never disagree: a deleted
 //! index directory starts again from position 0.
-#![expect(
-    clippy::disallowed_types,
-    reason = "the std Mutex guards tantivy's one writer on blocking threads, never across an await"
-)]
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
@@ -28,6 +24,7 @@ use crate::expansion;
 use crate::facets::{self, FacetTables};
 use crate::hybrid::Candidate;
 use crate::passages::Passage;
+use crate::writer::WriterThread;
 use crate::{IndexedItem, SearchError, SearchHit, SearchPage, SearchQuery, Signals};
 
 /// Memory the indexing threads may buffer together before they flush segments.
@@ -105,7 +102,7 @@ pub struct FullTextIndex {
     index: Index,
     reader: IndexReader,
     /// Tantivy allows one writer per index; updates are batched by the indexer.
-    writer: Mutex<IndexWriter>,
+    writer: WriterThread,
     fields: Fields,
     /// Facet counting's tables, kept up to date by the reader as its warmer.
     facet_tables: Arc<FacetTables>,
@@ -152,9 +149,13 @@ impl FullTextIndex {
         let warmer: Weak<dyn Warmer> = Arc::downgrade(&facet_tables) as Weak<dyn Warmer>;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).warmers(vec![warmer]).try_into()?;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(WRITER_THREADS));
-        let writer: IndexWriter = index.writer_with_num_threads(threads, WRITER_MEMORY)?;
-        writer.set_merge_policy(Box::new(merge_policy()));
-        Ok(Self { index, reader, writer: Mutex::new(writer), fields, facet_tables, path: dir.to_owned() })
+        let for_writer = index.clone();
+        let writer = WriterThread::start(move || {
+            let writer: IndexWriter = for_writer.writer_with_num_threads(threads, WRITER_MEMORY)?;
+            writer.set_merge_policy(Box::new(merge_policy()));
+            Ok(writer)
+        })?;
+        Ok(Self { index, reader, writer, fields, facet_tables, path: dir.to_owned() })
     }
 
     /// The last log position whose changes are in the index (0 for a new index).
@@ -165,33 +166,42 @@ impl FullTextIndex {
     /// Applies a batch of changes and commits them with the log position they reach; searches
     /// see them when this returns.
     pub fn apply(&self, upserts: &[IndexedItem], deletes: &[String], position: u64) -> Result<(), SearchError> {
-        {
-            let mut writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            for id in deletes.iter().chain(upserts.iter().map(|item| &item.id)) {
-                writer.delete_term(Term::from_field_text(self.fields.id, id));
+        let id = self.fields.id;
+        let stale: Vec<Term> = deletes
+            .iter()
+            .chain(upserts.iter().map(|item| &item.id))
+            .map(|item| Term::from_field_text(id, item))
+            .collect();
+        let documents: Vec<TantivyDocument> = upserts.iter().map(|item| self.document(item)).collect();
+        let reader = self.reader.clone();
+        // Tokenizing, committing and warming (the facet tables of new segments) all run on the
+        // writer's background-priority thread.
+        self.writer.run(move |writer| {
+            for term in stale {
+                writer.delete_term(term);
             }
-            for item in upserts {
-                writer.add_document(self.document(item))?;
+            for document in documents {
+                writer.add_document(document)?;
             }
             let mut commit = writer.prepare_commit()?;
             commit.set_payload(&position.to_string());
             commit.commit()?;
-        }
-        self.reader.reload()?;
-        Ok(())
+            reader.reload()?;
+            Ok(())
+        })
     }
 
     /// Removes every document, checkpoint included (a rebuild starts from an empty index).
     pub fn clear(&self) -> Result<(), SearchError> {
-        {
-            let mut writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let reader = self.reader.clone();
+        self.writer.run(move |writer| {
             writer.delete_all_documents()?;
             let mut commit = writer.prepare_commit()?;
             commit.set_payload("0");
             commit.commit()?;
-        }
-        self.reader.reload()?;
-        Ok(())
+            reader.reload()?;
+            Ok(())
+        })
     }
 
     /// Documents in the index.

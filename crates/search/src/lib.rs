@@ -21,6 +21,7 @@ pub mod passages;
 pub mod semantic;
 mod stemming;
 pub mod vectors;
+mod writer;
 
 use std::path::Path;
 

@@ -159,3 +159,38 @@ fn facets_count_every_live_match_across_segments() {
     let finance = index.search(&query("quarterly")).expect("search").facets;
     assert_eq!(counts(&finance.kind), pairs(&[("note", 3)]));
 }
+
+/// Indexing is background work: the writer's thread and every thread tantivy starts from it
+/// (indexing workers, segment updater, merges) run at a lower CPU priority than the caller.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_index_writes_at_a_lower_cpu_priority_than_its_callers() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let index = FullTextIndex::open(&dir.path().join("fulltext")).expect("create");
+    index.apply(&[item("itm_1", "Alpha plan")], &[], 1).expect("apply");
+
+    // The nice value is the 19th field of /proc/.../stat, the 17th after the name's ")".
+    let nice = |stat: &str| -> i32 {
+        let after_name = &stat[stat.rfind(')').expect("stat has a name") + 1..];
+        after_name.split_whitespace().nth(16).and_then(|n| n.parse().ok()).expect("stat has a nice value")
+    };
+    let caller = nice(&std::fs::read_to_string("/proc/thread-self/stat").expect("own stat"));
+    let mut background: Vec<(String, i32)> = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").expect("threads") {
+        let path = task.expect("thread").path();
+        let (Ok(name), Ok(stat)) =
+            (std::fs::read_to_string(path.join("comm")), std::fs::read_to_string(path.join("stat")))
+        else {
+            continue; // a thread that ended meanwhile
+        };
+        background.push((name.trim().to_owned(), nice(&stat)));
+    }
+    for prefix in ["consailt-index", "thrd-tantivy-in", "segment_updater", "merge_thread_"] {
+        let threads: Vec<&(String, i32)> = background.iter().filter(|(name, _)| name.starts_with(prefix)).collect();
+        assert!(!threads.is_empty(), "no {prefix} thread among {background:?}");
+        assert!(
+            threads.iter().all(|(_, n)| *n > caller),
+            "{prefix} threads at the caller's priority ({caller}): {threads:?}"
+        );
+    }
+}
