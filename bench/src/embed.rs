@@ -33,7 +33,11 @@ struct Cli {
     queries: usize,
 }
 
+#[expect(unsafe_code, reason = "fix_thread_count sets an environment variable")]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // SAFETY: the first thing the process does; no other thread exists yet. The product's
+    // binary does the same.
+    unsafe { search::embedding::fix_thread_count() };
     let cli = Cli::parse();
     let files = ModelFiles::ensure(&ModelFiles::default_dir())?;
     let embedder = Embedder::load(&files)?;

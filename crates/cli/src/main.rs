@@ -100,7 +100,10 @@ fn init_logging(format: LogFormat) {
     }
 }
 
+#[expect(unsafe_code, reason = "fix_thread_count sets an environment variable")]
 fn main() -> ExitCode {
+    // SAFETY: the first thing the process does; no other thread exists yet.
+    unsafe { search::embedding::fix_thread_count() };
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,

@@ -21,6 +21,28 @@ pub const MAX_TOKENS: usize = 256;
 /// but the attention scores grow with the square of the length.
 const BATCH_TOKENS: usize = 4_096;
 
+/// The environment variable candle reads for the thread count of its matrix products.
+const THREADS_VARIABLE: &str = "RAYON_NUM_THREADS";
+
+/// Fixes the embedder's thread count for the whole process, unless the environment already
+/// does. Otherwise candle works the count out again for every matrix product by reading
+/// `/proc/cpuinfo` (80 us on a small VM; a forward pass has 48 products), which was a fifth
+/// of a query's embedding. The count is candle's own choice, the physical cores, but no more
+/// than the process may run on (CPU affinity, cgroup quota).
+///
+/// # Safety
+/// It sets an environment variable: call it before the process starts any other thread.
+#[expect(unsafe_code, reason = "setting an environment variable is unsafe in Rust 2024")]
+pub unsafe fn fix_thread_count() {
+    if std::env::var_os(THREADS_VARIABLE).is_some() {
+        return;
+    }
+    let usable = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let threads = num_cpus::get_physical().clamp(1, usable);
+    // SAFETY: the caller guarantees that no other thread runs yet.
+    unsafe { std::env::set_var(THREADS_VARIABLE, threads.to_string()) };
+}
+
 /// The loaded model and its tokenizer. Thread-safe; a forward pass uses every core.
 pub struct Embedder {
     model: BertModel,
