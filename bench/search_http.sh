@@ -26,18 +26,9 @@ cargo build --release --quiet --bin consailt
 . bench/serve_consailt.sh
 serve_consailt --no-semantic
 taskset -c 1 python3 bench/search_http.py load "$base" "$cache/generated-$count.jsonl" "$data/scifact/queries.jsonl" "$out"
-cat >"$work/paths.lua" <<'LUA'
-local paths = {}
-for line in io.lines(os.getenv("PATHS")) do paths[#paths + 1] = line end
-local i = 0
-request = function()
-    i = i % #paths + 1
-    return wrk.format("GET", paths[i])
-end
-LUA
 key=$(cat "$out/api-key")
 for kind in short long; do
-    PATHS="$out/$kind-paths.txt" taskset -c 1 wrk -t1 -c1 -d"${seconds}s" --latency -s "$work/paths.lua" \
+    PATHS="$out/$kind-paths.txt" taskset -c 1 wrk -t1 -c1 -d"${seconds}s" --latency -s bench/paths.lua \
         -H "Authorization: Bearer $key" "$base" >"$out/wrk-$kind.txt" 2>&1
     python3 bench/wrk_result.py 1 "search-$kind" consailt 1 "$out/wrk-$kind.txt" >>"$out/results.jsonl"
 done
