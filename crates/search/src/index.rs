@@ -170,7 +170,7 @@ impl FullTextIndex {
         let stale: Vec<Term> = deletes
             .iter()
             .chain(upserts.iter().map(|item| &item.id))
-            .map(|item| Term::from_field_text(id, item))
+            .map(|item_id| Term::from_field_text(id, item_id))
             .collect();
         let documents: Vec<TantivyDocument> = upserts.iter().map(|item| self.document(item)).collect();
         let reader = self.reader.clone();
