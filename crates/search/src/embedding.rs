@@ -5,10 +5,13 @@
 //! and padded only to their longest member (the shipped tokenizer would pad everything to 128
 //! tokens), and a batch is bounded by its padded token count.
 
+mod bert;
+
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{Tokenizer, TruncationParams};
+
+use bert::{Bert, Config};
 
 use crate::model::{ModelError, ModelFiles};
 
@@ -45,7 +48,7 @@ pub unsafe fn fix_thread_count() {
 
 /// The loaded model and its tokenizer. Thread-safe; a forward pass uses every core.
 pub struct Embedder {
-    model: BertModel,
+    model: Bert,
     tokenizer: Tokenizer,
     device: Device,
 }
@@ -71,7 +74,7 @@ impl Embedder {
         let device = Device::Cpu;
         let weights = VarBuilder::from_buffered_safetensors(read(files.weights())?, DType::F32, &device)
             .map_err(|e| ModelError::Load(format!("model.safetensors: {e}")))?;
-        let model = BertModel::load(weights, &config).map_err(|e| ModelError::Load(format!("model: {e}")))?;
+        let model = Bert::load(&weights, &config).map_err(|e| ModelError::Load(format!("model: {e}")))?;
         Ok(Self { model, tokenizer, device })
     }
 
@@ -112,23 +115,22 @@ impl Embedder {
     /// One forward pass over token rows, padded to the longest.
     fn forward(&self, rows: &[&[u32]]) -> candle_core::Result<Vec<Vec<f32>>> {
         let width = rows.iter().map(|row| row.len()).max().unwrap_or(0);
+        let lengths: Vec<usize> = rows.iter().map(|row| row.len()).collect();
         let mut ids = Vec::with_capacity(rows.len() * width);
-        let mut mask = Vec::with_capacity(rows.len() * width);
+        let mut real = Vec::with_capacity(rows.len() * width);
         for row in rows {
             ids.extend_from_slice(row);
             ids.resize(ids.len() + width - row.len(), 0);
-            mask.extend(std::iter::repeat_n(1u32, row.len()));
-            mask.extend(std::iter::repeat_n(0u32, width - row.len()));
+            real.extend(std::iter::repeat_n(1f32, row.len()));
+            real.extend(std::iter::repeat_n(0f32, width - row.len()));
         }
-        let shape = (rows.len(), width);
-        let ids = Tensor::from_vec(ids, shape, &self.device)?;
-        let mask = Tensor::from_vec(mask, shape, &self.device)?;
-        let types = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
+        let ids = Tensor::from_vec(ids, (rows.len(), width), &self.device)?;
+        let mask = bert::attention_mask(&lengths, width, &self.device)?;
+        let hidden = self.model.forward(&ids, mask.as_ref())?;
         // Mean over the real tokens, then unit length.
-        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-        let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
-        let counts = mask.sum(1)?;
+        let real = Tensor::from_vec(real, (rows.len(), width, 1), &self.device)?;
+        let summed = hidden.broadcast_mul(&real)?.sum(1)?;
+        let counts = real.sum(1)?;
         let mean = summed.broadcast_div(&counts)?;
         let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?;
         mean.broadcast_div(&norms)?.to_vec2()

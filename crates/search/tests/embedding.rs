@@ -48,3 +48,61 @@ fn padding_in_a_batch_does_not_change_a_vector() {
     assert_eq!(batched[2].len(), DIMENSIONS);
     assert!(embedder().tokens(&long.repeat(20)) <= search::embedding::MAX_TOKENS);
 }
+
+/// candle-transformers' BERT, tokenized and pooled as sentence-transformers does, one text at
+/// a time (no padding): the reference the product's own forward pass must reproduce.
+fn reference(texts: &[&str]) -> Vec<Vec<f32>> {
+    use candle_core::{DType, Device, Tensor};
+    use candle_transformers::models::bert::{BertModel, Config};
+
+    let files = ModelFiles::ensure(&ModelFiles::default_dir()).expect("the embedding model");
+    let config: Config = serde_json::from_slice(&std::fs::read(files.config()).expect("config")).expect("config");
+    let mut tokenizer = tokenizers::Tokenizer::from_file(files.tokenizer()).expect("tokenizer");
+    tokenizer.with_padding(None);
+    tokenizer
+        .with_truncation(Some(tokenizers::TruncationParams {
+            max_length: search::embedding::MAX_TOKENS,
+            ..Default::default()
+        }))
+        .expect("truncation");
+    let weights = candle_nn::VarBuilder::from_buffered_safetensors(
+        std::fs::read(files.weights()).expect("weights"),
+        DType::F32,
+        &Device::Cpu,
+    )
+    .expect("weights");
+    let model = BertModel::load(weights, &config).expect("model");
+    texts
+        .iter()
+        .map(|text| {
+            let ids = tokenizer.encode(*text, true).expect("tokens").get_ids().to_vec();
+            let ids = Tensor::new(ids.as_slice(), &Device::Cpu).and_then(|ids| ids.unsqueeze(0)).expect("ids");
+            let hidden = model.forward(&ids, &ids.zeros_like().expect("types"), None).expect("forward");
+            let mean = hidden.mean(1).and_then(|mean| mean.squeeze(0)).expect("mean");
+            let norm = mean.sqr().and_then(|squares| squares.sum_all()).and_then(|sum| sum.sqrt()).expect("norm");
+            mean.broadcast_div(&norm).and_then(|unit| unit.to_vec1::<f32>()).expect("vector")
+        })
+        .collect()
+}
+
+#[test]
+fn the_forward_pass_matches_the_reference_bert_alone_and_in_padded_batches() {
+    let texts = [
+        "kickoff",
+        "Who owns the budget of the data migration?",
+        "Mitochondrial dysfunction is associated with a higher risk of cardiovascular events in \
+         patients with type 2 diabetes, independent of glycaemic control; the effect persisted \
+         after adjusting for age, sex, body-mass index and smoking.",
+        "",
+        "Émigrés café: naïve façade — 東京 🚀",
+    ];
+    let expected = reference(&texts);
+    let alone: Vec<Vec<f32>> = texts.iter().map(|text| embedder().embed(&[text]).expect("embeds").remove(0)).collect();
+    let batched = embedder().embed(&texts).expect("embeds");
+    for (i, want) in expected.iter().enumerate() {
+        for got in [&alone[i], &batched[i]] {
+            let largest = want.iter().zip(got.iter()).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            assert!(largest < 1e-5, "text {i}: differs from the reference by {largest}");
+        }
+    }
+}
