@@ -114,8 +114,8 @@ impl Embedder {
 
     /// One forward pass over token rows, padded to the longest.
     fn forward(&self, rows: &[&[u32]]) -> candle_core::Result<Vec<Vec<f32>>> {
-        let width = rows.iter().map(|row| row.len()).max().unwrap_or(0);
         let lengths: Vec<usize> = rows.iter().map(|row| row.len()).collect();
+        let width = lengths.iter().copied().max().unwrap_or(0);
         let mut ids = Vec::with_capacity(rows.len() * width);
         let mut real = Vec::with_capacity(rows.len() * width);
         for row in rows {
