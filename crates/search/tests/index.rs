@@ -73,6 +73,31 @@ fn hit_ids(index: &FullTextIndex, query: &SearchQuery) -> Vec<String> {
 }
 
 #[test]
+fn punctuation_joins_no_words_and_only_a_sign_before_a_word_is_an_operator() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let index = FullTextIndex::open(dir.path()).expect("create");
+    let items = [
+        item("g4", "G quadruplex stability"),
+        item("reversed", "Stability of the quadruplex"),
+        item("protein", "Protein stability"),
+        item("stat3", "STAT3 activation"),
+        item("nucleosome", "Nucleosome positioning"),
+    ];
+    index.apply(&items, &[], 1).expect("apply");
+
+    // A dash between spaces is punctuation, not "exclude quadruplex".
+    assert_eq!(hit_ids(&index, &query("G - quadruplex.")), ["g4", "reversed"]);
+    // Words joined by punctuation are words, not a phrase demanding "6 stat3" side by side.
+    assert_eq!(hit_ids(&index, &query("IL-6/STAT3.")), ["stat3"]);
+    // A sign before a number is part of it ("+1 nucleosomes"), not "1 required".
+    assert_eq!(hit_ids(&index, &query("+1 nucleosomes.")), ["nucleosome"]);
+    // Before a word the signs and quotes keep their meaning.
+    assert_eq!(hit_ids(&index, &query("stability -quadruplex")), ["protein"]);
+    assert_eq!(hit_ids(&index, &query("\"quadruplex stability\"")), ["g4"]);
+    assert_eq!(hit_ids(&index, &query("+quadruplex stability")), ["g4", "reversed"]);
+}
+
+#[test]
 fn typos_are_tolerated_for_words_the_index_hardly_knows_and_completions_are_bounded() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let index = FullTextIndex::open(dir.path()).expect("create");

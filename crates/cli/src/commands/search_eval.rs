@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -52,6 +52,10 @@ pub struct EvalArgs {
     /// Measure full text only: no model, no embedding (minutes of CPU for a large collection)
     #[arg(long)]
     no_semantic: bool,
+    /// Also write each mode's rankings to DIR/<mode>.run in TREC's run format (query, Q0,
+    /// document, rank, score, tag), for fusion experiments and trec_eval
+    #[arg(long, value_name = "DIR")]
+    runs: Option<PathBuf>,
 }
 
 /// One mode's figures, or why it could not run.
@@ -68,7 +72,8 @@ pub async fn run(args: EvalArgs) -> Result<(), Failure> {
     let index = Arc::new(FullTextIndex::open(&scratch.path().join("search").join("fulltext"))?);
     let semantic = SemanticSearch::starting();
     let app = App::new(store.clone()).with_search(Arc::clone(&index)).with_semantic(Arc::clone(&semantic));
-    let outcome = evaluate(&app, &store, &index, (&semantic, !args.no_semantic), &collection, &docs).await;
+    let runs = args.runs.as_deref();
+    let outcome = evaluate(&app, &store, &index, (&semantic, !args.no_semantic), (&collection, &docs), runs).await;
     store.close().await;
     let (modes, timings) = outcome?;
     if args.json {
@@ -119,9 +124,12 @@ async fn evaluate(
     store: &SqliteStore,
     index: &Arc<FullTextIndex>,
     (semantic, embedding): (&Arc<SemanticSearch>, bool),
-    collection: &Collection,
-    docs: &[EvalDoc],
+    (collection, docs): (&Collection, &[EvalDoc]),
+    runs: Option<&Path>,
 ) -> Result<(Vec<(&'static str, Outcome)>, Timings), Failure> {
+    if let Some(dir) = runs {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
     let ctx = owner(app).await?;
     let started = Instant::now();
     let doc_of_item = write(app, &ctx, docs).await?;
@@ -146,21 +154,32 @@ async fn evaluate(
             continue;
         }
         let mut measured = Vec::with_capacity(collection.queries.len());
+        let mut run = RunFile::new(runs, name);
         for query in &collection.queries {
             let input = SearchItems { text: query.text.clone(), mode, limit: DEPTH, ..SearchItems::default() };
             let outcome = app.search_items(&ctx, input).await.map_err(|e| format!("query {}: {e}", query.id))?;
-            let ranking: Vec<String> =
-                outcome.page.hits.iter().filter_map(|hit| doc_of_item.get(&hit.id).cloned()).collect();
-            measured.push(Measures::of(&ranking, &collection.qrels[&query.id]));
+            let ranking: Vec<(String, f32)> = outcome
+                .page
+                .hits
+                .iter()
+                .filter_map(|hit| doc_of_item.get(&hit.id).map(|doc| (doc.clone(), hit.score)))
+                .collect();
+            run.add(&query.id, &ranking);
+            measured.push(Measures::of(&ids(ranking), &collection.qrels[&query.id]));
         }
+        run.write()?;
         modes.push((name, Outcome::Measured(Measures::mean(&measured))));
     }
 
     let baseline = Fts5::build(docs)?;
     let mut fts5 = Vec::with_capacity(collection.queries.len());
+    let mut run = RunFile::new(runs, "fts5");
     for query in &collection.queries {
-        fts5.push(Measures::of(&baseline.search(&query.text, DEPTH)?, &collection.qrels[&query.id]));
+        let ranking = baseline.search(&query.text, DEPTH)?;
+        run.add(&query.id, &ranking);
+        fts5.push(Measures::of(&ids(ranking), &collection.qrels[&query.id]));
     }
+    run.write()?;
     modes.push(("fts5", Outcome::Measured(Measures::mean(&fts5))));
     Ok((modes, Timings { write_seconds, index_seconds, embed_seconds }))
 }
@@ -280,12 +299,49 @@ impl Fts5 {
         Ok(Self { conn })
     }
 
-    /// The best `depth` documents by `bm25()` for any of the query's words.
-    fn search(&self, text: &str, depth: usize) -> Result<Vec<String>, Failure> {
+    /// The best `depth` documents by `bm25()` for any of the query's words, with their
+    /// scores (higher is better: `bm25()` is negated).
+    fn search(&self, text: &str, depth: usize) -> Result<Vec<(String, f32)>, Failure> {
         let Some(expression) = search::eval::fts5_any_word(text) else { return Ok(Vec::new()) };
-        let mut statement =
-            self.conn.prepare_cached("SELECT doc_id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT ?")?;
-        let rows = statement.query_map((expression, depth as i64), |row| row.get::<_, String>(0))?;
+        let mut statement = self.conn.prepare_cached(
+            "SELECT doc_id, -bm25(docs) AS score FROM docs WHERE docs MATCH ? ORDER BY score DESC LIMIT ?",
+        )?;
+        let rows = statement.query_map((expression, depth as i64), |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, f64>(1)? as f32))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// The document ids of a ranking, best first.
+fn ids(ranking: Vec<(String, f32)>) -> Vec<String> {
+    ranking.into_iter().map(|(id, _)| id).collect()
+}
+
+/// One mode's rankings in TREC's run format, written when `--runs` asks for them.
+struct RunFile {
+    path: Option<PathBuf>,
+    tag: &'static str,
+    lines: String,
+}
+
+impl RunFile {
+    fn new(dir: Option<&Path>, mode: &'static str) -> Self {
+        Self { path: dir.map(|dir| dir.join(format!("{mode}.run"))), tag: mode, lines: String::new() }
+    }
+
+    fn add(&mut self, query: &str, ranking: &[(String, f32)]) {
+        if self.path.is_none() {
+            return;
+        }
+        for (rank, (doc, score)) in ranking.iter().enumerate() {
+            let line = format!("{query} Q0 {doc} {} {score} consailt-{}\n", rank + 1, self.tag);
+            self.lines.push_str(&line);
+        }
+    }
+
+    fn write(self) -> Result<(), Failure> {
+        let Some(path) = self.path else { return Ok(()) };
+        std::fs::write(&path, self.lines).map_err(|e| format!("cannot write {}: {e}", path.display()).into())
     }
 }
