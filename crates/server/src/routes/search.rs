@@ -26,8 +26,8 @@ pub const MAX_OFFSET: usize = 1_000;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SearchMode {
-    /// Both rankings fused (reciprocal rank fusion); full text alone while semantic search is
-    /// starting or off.
+    /// Both rankings fused (a weighted sum of their scores, each scaled between its ranking's
+    /// 100th and best); full text alone while semantic search is starting or off.
     #[default]
     Hybrid,
     /// BM25 over titles and bodies, with typo tolerance and prefix matching.
