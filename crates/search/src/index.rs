@@ -396,13 +396,13 @@ impl FullTextIndex {
         while stream.advance() {
             words.push(stream.token().text.clone());
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(words.len() + 2);
-        let mut frequencies = Vec::with_capacity(words.len());
-        for word in &words {
-            let term = Term::from_field_text(all, word);
-            frequencies.push(searcher.doc_freq(&term)?);
-            clauses.push((Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))));
-        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = words
+            .iter()
+            .map(|word| -> (Occur, Box<dyn Query>) {
+                let term = Term::from_field_text(all, word);
+                (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)))
+            })
+            .collect();
         if words.len() > LOOSE_MAX_WORDS {
             return Ok(Box::new(BooleanQuery::new(clauses)));
         }
@@ -414,8 +414,8 @@ impl FullTextIndex {
                 clauses.push((Occur::Should, Box::new(ConstScoreQuery::new(any, LOOSE_MATCH_BOOST))));
             }
         };
-        for (i, (word, &frequency)) in words.iter().zip(&frequencies).enumerate() {
-            if word.chars().count() >= FUZZY_MIN_CHARS && frequency < KNOWN_WORD_DOCS {
+        for (i, word) in words.iter().enumerate() {
+            if word.chars().count() >= FUZZY_MIN_CHARS && !is_known(searcher, &Term::from_field_text(all, word))? {
                 loose(expansion::typos(searcher, all, word)?);
             }
             if typing && i == last {
@@ -505,6 +505,11 @@ fn holds_every_document(searcher: &Searcher, term: &Term) -> bool {
     searcher.doc_freq(term).is_ok_and(|count| count == documents)
 }
 
+/// Whether the index holds `term` in at least [`KNOWN_WORD_DOCS`] documents.
+fn is_known(searcher: &Searcher, term: &Term) -> Result<bool, SearchError> {
+    Ok(searcher.doc_freq(term)? >= KNOWN_WORD_DOCS)
+}
+
 /// Whether `text` is plain words, without query syntax: quotes, fields, required or excluded
 /// words, boosts, ranges, `*`, or the operators AND, OR and NOT. Parentheses alone group
 /// nothing that words do not (any word may match), so they are plain. Plain text is read
@@ -518,7 +523,13 @@ fn is_plain(text: &str) -> bool {
 /// a letter or a quote ("+1 nucleosomes" is a number).
 fn is_required_or_excluded(word: &str) -> bool {
     let mut chars = word.chars();
-    matches!(chars.next(), Some('+' | '-')) && chars.next().is_some_and(|c| c.is_alphabetic() || c == '"')
+    matches!(chars.next(), Some('+' | '-')) && signs_a_word(chars.next())
+}
+
+/// Whether a `+` or `-` followed by `next` is an operator on a word or a phrase, rather
+/// than punctuation or a number's sign.
+fn signs_a_word(next: Option<char>) -> bool {
+    next.is_some_and(|c| c.is_alphabetic() || c == '"')
 }
 
 /// Stems a partly typed word may be heading for: the word shortened by one to three
@@ -544,8 +555,7 @@ fn split_compounds(text: &str) -> String {
         if c == '"' {
             quoted = !quoted;
         }
-        let excludes = chars.peek().is_some_and(|&next| next.is_alphabetic() || next == '"');
-        let dash = c == '-' && !quoted && (previous.is_alphanumeric() || !excludes);
+        let dash = c == '-' && !quoted && (previous.is_alphanumeric() || !signs_a_word(chars.peek().copied()));
         out.push(if dash { ' ' } else { c });
         previous = c;
     }
