@@ -6,6 +6,8 @@
 //! tokens), and a batch is bounded by its padded token count.
 
 mod bert;
+mod dense;
+mod softmax;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
@@ -125,8 +127,8 @@ impl Embedder {
             real.extend(std::iter::repeat_n(0f32, width - row.len()));
         }
         let ids = Tensor::from_vec(ids, (rows.len(), width), &self.device)?;
-        let mask = bert::attention_mask(&lengths, width, &self.device)?;
-        let hidden = self.model.forward(&ids, mask.as_ref())?;
+        let padded = lengths.iter().any(|&length| length < width);
+        let hidden = self.model.forward(&ids, padded.then_some(lengths.as_slice()))?;
         // Mean over the real tokens, then unit length.
         let real = Tensor::from_vec(real, (rows.len(), width, 1), &self.device)?;
         let summed = hidden.broadcast_mul(&real)?.sum(1)?;

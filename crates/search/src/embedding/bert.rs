@@ -3,12 +3,17 @@
 //! over memory, which on two cores is most of what is not a matrix product:
 //! - query, key and value come out of one product, the query already scaled by
 //!   1/sqrt(head size) (folded into its weights), and one copy lays the three out by head;
-//! - the attention mask is added only when a batch has padding (never for a query);
-//! - softmax and layer normalization are candle's fused kernels, one pass each (the generic
-//!   softmax took five passes over the attention scores, the largest tensor of a batch).
+//! - the softmax works in place over the attention scores, the largest tensor of a batch, and
+//!   leaves padding out by length instead of adding a mask (`super::softmax`);
+//! - each dense layer's bias, activation and residual connection are one in-place pass over
+//!   its product (`super::dense`);
+//! - layer normalization is candle's fused kernel.
 
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
+
+use super::dense::{Dense, Then};
+use super::softmax::softmax_in_place;
 
 /// The parts of the model's `config.json` the forward pass reads.
 #[derive(Debug, serde::Deserialize)]
@@ -75,9 +80,8 @@ impl Bert {
     }
 
     /// The last hidden states, `(batch, width, hidden)`, of token ids `(batch, width)` padded
-    /// to one width. `mask` is `(batch, 1, 1, width)`: 0 for a real token, a large negative
-    /// number for padding; `None` when no row is padded.
-    pub(crate) fn forward(&self, ids: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
+    /// to one width. `lengths` holds each row's real tokens; `None` when no row is padded.
+    pub(crate) fn forward(&self, ids: &Tensor, lengths: Option<&[usize]>) -> Result<Tensor> {
         let (batch, width) = ids.dims2()?;
         let hidden = self.words.dim(1)?;
         let x = self.words.embedding(&ids.flatten_all()?)?.reshape((batch, width, hidden))?;
@@ -85,7 +89,7 @@ impl Bert {
         let mut x = self.norm.forward(&x)?;
         let shape = Shape { batch, width, heads: self.heads };
         for layer in &self.layers {
-            x = layer.forward(&x, shape, mask)?;
+            x = layer.forward(&x, shape, lengths)?;
         }
         x.reshape((batch, width, hidden))
     }
@@ -120,56 +124,44 @@ impl Layer {
         let (query, query_bias) = part("query")?;
         let (key, key_bias) = part("key")?;
         let (value, value_bias) = part("value")?;
-        let qkv = Dense {
-            weight: Tensor::cat(&[(query * scale)?, key, value], 0)?,
-            bias: Tensor::cat(&[(query_bias * scale)?, key_bias, value_bias], 0)?,
-        };
+        let qkv = Dense::new(
+            &Tensor::cat(&[(query * scale)?, key, value], 0)?,
+            Tensor::cat(&[(query_bias * scale)?, key_bias, value_bias], 0)?,
+        )?;
         Ok(Self {
             qkv,
-            attention_output: Dense::load(&attention.pp("output.dense"), hidden, hidden)?,
+            attention_output: dense(&attention.pp("output.dense"), hidden, hidden)?,
             attention_norm: Norm::load(&attention.pp("output.LayerNorm"), hidden, eps)?,
-            intermediate: Dense::load(&vb.pp("intermediate.dense"), hidden, config.intermediate_size)?,
-            output: Dense::load(&vb.pp("output.dense"), config.intermediate_size, hidden)?,
+            intermediate: dense(&vb.pp("intermediate.dense"), hidden, config.intermediate_size)?,
+            output: dense(&vb.pp("output.dense"), config.intermediate_size, hidden)?,
             output_norm: Norm::load(&vb.pp("output.LayerNorm"), hidden, eps)?,
         })
     }
 
     /// `x` is `(batch * width, hidden)`.
-    fn forward(&self, x: &Tensor, shape: Shape, mask: Option<&Tensor>) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, shape: Shape, lengths: Option<&[usize]>) -> Result<Tensor> {
         let Shape { batch, width, heads } = shape;
         let hidden = x.dim(1)?;
         // (3, batch, heads, width, head size): one copy puts each head's rows together.
-        let qkv = self.qkv.forward(x)?.reshape((batch, width, 3, heads, hidden / heads))?.permute((2, 0, 3, 1, 4))?;
+        let qkv = self
+            .qkv
+            .forward(x, Then::Nothing)?
+            .reshape((batch, width, 3, heads, hidden / heads))?
+            .permute((2, 0, 3, 1, 4))?;
         let qkv = qkv.contiguous()?;
         let (query, key, value) = (qkv.get(0)?, qkv.get(1)?, qkv.get(2)?);
-        let mut scores = query.matmul(&key.t()?)?;
-        if let Some(mask) = mask {
-            scores = scores.broadcast_add(mask)?;
-        }
-        let probabilities = candle_nn::ops::softmax_last_dim(&scores)?;
+        let probabilities = query.matmul(&key.t()?)?;
+        softmax_in_place(&probabilities, lengths)?;
         let context = probabilities.matmul(&value)?.transpose(1, 2)?.contiguous()?.reshape((batch * width, hidden))?;
-        let x = self.attention_norm.forward(&(self.attention_output.forward(&context)? + x)?)?;
-        let intermediate = self.intermediate.forward(&x)?.gelu_erf()?;
-        self.output_norm.forward(&(self.output.forward(&intermediate)? + x)?)
+        let x = self.attention_norm.forward(&self.attention_output.forward(&context, Then::Add(x))?)?;
+        let intermediate = self.intermediate.forward(&x, Then::Gelu)?;
+        self.output_norm.forward(&self.output.forward(&intermediate, Then::Add(&x))?)
     }
 }
 
-/// A dense layer `x W^T + b`.
-struct Dense {
-    /// `W`, `(outputs, inputs)`.
-    weight: Tensor,
-    bias: Tensor,
-}
-
-impl Dense {
-    fn load(vb: &VarBuilder, inputs: usize, outputs: usize) -> Result<Self> {
-        Ok(Self { weight: vb.get((outputs, inputs), "weight")?, bias: vb.get(outputs, "bias")? })
-    }
-
-    /// `x` is `(rows, inputs)`; the result `(rows, outputs)`, contiguous.
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        x.matmul(&self.weight.t()?)?.broadcast_add(&self.bias)
-    }
+/// The dense layer of a checkpoint's `weight`, `(outputs, inputs)`, and `bias`.
+fn dense(vb: &VarBuilder, inputs: usize, outputs: usize) -> Result<Dense> {
+    Dense::new(&vb.get((outputs, inputs), "weight")?, vb.get(outputs, "bias")?)
 }
 
 /// Layer normalization over the last dimension.
@@ -186,57 +178,5 @@ impl Norm {
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         candle_nn::ops::layer_norm(x, &self.weight, &self.bias, self.eps)
-    }
-}
-
-/// The additive attention mask of rows of `lengths` real tokens padded to `width`, or `None`
-/// when no row is padded.
-pub(crate) fn attention_mask(lengths: &[usize], width: usize, device: &candle_core::Device) -> Result<Option<Tensor>> {
-    if lengths.iter().all(|&length| length == width) {
-        return Ok(None);
-    }
-    let values: Vec<f32> = lengths
-        .iter()
-        .flat_map(|&length| (0..width).map(move |position| if position < length { 0.0 } else { f32::MIN }))
-        .collect();
-    Tensor::from_vec(values, (lengths.len(), 1, 1, width), device).map(Some)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_mask_is_needed_only_for_padding() {
-        let device = candle_core::Device::Cpu;
-        assert!(attention_mask(&[3, 3], 3, &device).expect("mask").is_none());
-        let mask = attention_mask(&[3, 1], 3, &device).expect("mask").expect("padded");
-        assert_eq!(mask.dims(), &[2, 1, 1, 3]);
-        let values = mask.flatten_all().and_then(|m| m.to_vec1::<f32>()).expect("values");
-        assert_eq!(values, [0.0, 0.0, 0.0, 0.0, f32::MIN, f32::MIN]);
-    }
-
-    #[test]
-    fn a_dense_layer_multiplies_by_the_transposed_weights_and_adds_the_bias() {
-        let device = candle_core::Device::Cpu;
-        // W is (outputs 2, inputs 3).
-        let weight = Tensor::new(&[[1f32, 0.0, 2.0], [0.0, 1.0, -1.0]], &device).expect("weight");
-        let dense = Dense { weight, bias: Tensor::new(&[10f32, 20.0], &device).expect("bias") };
-        let x = Tensor::new(&[[1f32, 2.0, 3.0], [0.0, 0.0, 1.0]], &device).expect("x");
-        let y = dense.forward(&x).and_then(|y| y.to_vec2::<f32>()).expect("forward");
-        assert_eq!(y, [[17.0, 19.0], [12.0, 19.0]]);
-    }
-
-    #[test]
-    fn the_last_dimension_softmax_reads_the_additive_mask() {
-        let device = candle_core::Device::Cpu;
-        let scores = Tensor::new(&[[[[1f32, 2.0, 3.0]]]], &device).expect("scores");
-        let mask = attention_mask(&[2], 3, &device).expect("mask").expect("padded");
-        let probabilities = candle_nn::ops::softmax_last_dim(&scores.broadcast_add(&mask).expect("add"))
-            .and_then(|p| p.flatten_all())
-            .and_then(|p| p.to_vec1::<f32>())
-            .expect("softmax");
-        assert_eq!(probabilities[2], 0.0);
-        assert!((probabilities[0] + probabilities[1] - 1.0).abs() < 1e-6);
     }
 }
