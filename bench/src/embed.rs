@@ -66,7 +66,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         latencies.push(begun.elapsed().as_secs_f64() * 1e3);
     }
     latencies.sort_by(f64::total_cmp);
-    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+    // `null` when no query was timed (`--queries 0`).
+    let at = |q: f64| latencies.get((latencies.len().saturating_sub(1) as f64 * q) as usize).copied();
     println!(
         "{}",
         json!({"engine": "candle fp32", "texts": texts.len(), "tokens": tokens, "seconds": seconds,
