@@ -7,6 +7,7 @@
 
 mod bert;
 mod dense;
+mod in_place;
 mod softmax;
 
 use candle_core::{DType, Device, Tensor};

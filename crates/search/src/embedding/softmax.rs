@@ -3,12 +3,9 @@
 //! tensor of the same size (fresh pages to fault in), the mask was one more, and its `exp` ran
 //! one value at a time; here `exp` is branch-free so that the compiler vectorizes it.
 
-use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, InplaceOp1, Layout, Result, Tensor};
-use rayon::prelude::*;
 
-/// Values per parallel task; smaller score tensors (a query's) stay on the calling thread.
-const CHUNK: usize = 32 * 1024;
+use super::in_place::{for_rows, values_mut};
 
 /// Replaces each row of `scores`, `(batch, heads, width, width)`, by its softmax over the first
 /// `lengths[b]` keys of its batch row `b`; the keys beyond, padding, get probability 0.
@@ -33,29 +30,15 @@ impl InplaceOp1 for Softmax<'_> {
     }
 
     fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> Result<()> {
-        let CpuStorage::F32(values) = storage else {
-            candle_core::bail!("the attention's softmax works in f32, not {:?}", storage.dtype());
-        };
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            candle_core::bail!("the attention's softmax works on contiguous scores only");
-        };
         let dims = layout.dims();
         let width = dims[dims.len() - 1];
         let rows_per_batch_row = dims[1..dims.len() - 1].iter().product::<usize>();
-        let scores = &mut values[start..end];
         let length = |row: usize| self.lengths.map_or(width, |lengths| lengths[row / rows_per_batch_row]);
-        let rows_per_task = (CHUNK / width.max(1)).max(1);
-        let task = |(task, rows): (usize, &mut [f32])| {
+        for_rows(values_mut(storage, layout)?, width, |rows, first| {
             for (i, row) in rows.chunks_exact_mut(width).enumerate() {
-                softmax_row(row, length(task * rows_per_task + i));
+                softmax_row(row, length(first + i));
             }
-        };
-        if scores.len() <= CHUNK {
-            task((0, scores));
-        } else {
-            scores.par_chunks_mut(rows_per_task * width).enumerate().for_each(task);
-        }
-        Ok(())
+        })
     }
 }
 
