@@ -45,12 +45,7 @@ impl Dense {
         match then {
             Then::Nothing => y.inplace_op2(&self.bias, &AddBias { gelu: false })?,
             Then::Gelu => y.inplace_op2(&self.bias, &AddBias { gelu: true })?,
-            Then::Add(residual) => {
-                if residual.dims() != y.dims() {
-                    candle_core::bail!("a residual of shape {:?} for an output of {:?}", residual.dims(), y.dims());
-                }
-                y.inplace_op3(&self.bias, residual, &AddBiasAndResidual)?;
-            }
+            Then::Add(residual) => y.inplace_op3(&self.bias, residual, &AddBiasAndResidual)?,
         }
         Ok(y)
     }
