@@ -19,6 +19,7 @@ pub mod indexer;
 pub mod model;
 pub mod passages;
 pub mod semantic;
+mod similarity;
 mod stemming;
 pub mod vectors;
 mod writer;
