@@ -37,6 +37,11 @@ pub(crate) fn best_of_spans(query: &[f32], data: &[f32], spans: &[Span], floor: 
     scan.run(|row| portable_dot(query, row))
 }
 
+/// The similarity of one row to `query`, for the few rows another search found.
+pub(crate) fn score(query: &[f32], row: &[f32]) -> f32 {
+    portable_dot(query, row)
+}
+
 struct Scan<'a> {
     query: &'a [f32],
     data: &'a [f32],
