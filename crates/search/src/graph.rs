@@ -98,24 +98,19 @@ impl Graph {
         self.index.size()
     }
 
-    /// About the `count` rows nearest `query` among those `keep` accepts, nearest first, with
-    /// their cosine similarity in the graph's precision.
+    /// About the `count` rows nearest `query` among those `keep` accepts, nearest first. Their
+    /// similarities are the caller's to compute: the graph's are only half precision.
     pub fn nearest(
         &self,
         query: &[f32],
         count: usize,
         keep: Option<&dyn Fn(u32) -> bool>,
-    ) -> Result<Vec<(u32, f32)>, GraphError> {
+    ) -> Result<Vec<u32>, GraphError> {
         let matches = match keep {
             None => self.index.search(query, count),
             Some(keep) => self.index.filtered_search(query, count, |key| u32::try_from(key).is_ok_and(keep)),
         }
         .map_err(GraphError::of)?;
-        Ok(matches
-            .keys
-            .iter()
-            .zip(&matches.distances)
-            .filter_map(|(&key, &distance)| Some((u32::try_from(key).ok()?, 1.0 - distance)))
-            .collect())
+        Ok(matches.keys.iter().filter_map(|&key| u32::try_from(key).ok()).collect())
     }
 }

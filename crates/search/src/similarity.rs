@@ -34,12 +34,7 @@ pub(crate) fn best_of_spans(query: &[f32], data: &[f32], spans: &[Span], floor: 
     if let Some(simd) = pulp::x86::V3::try_new() {
         return Simd::vectorize(simd, scan);
     }
-    scan.run(|row| portable_dot(query, row))
-}
-
-/// The similarity of one row to `query`, for the few rows another search found.
-pub(crate) fn score(query: &[f32], row: &[f32]) -> f32 {
-    portable_dot(query, row)
+    scan.run(|row| dot(query, row))
 }
 
 struct Scan<'a> {
@@ -78,7 +73,7 @@ impl WithSimd for Scan<'_> {
         let (query, query_tail) = S::as_simd_f32s(self.query);
         self.run(|row| {
             let (row, row_tail) = S::as_simd_f32s(row);
-            simd_dot(simd, query, row) + portable_dot(query_tail, row_tail)
+            simd_dot(simd, query, row) + dot(query_tail, row_tail)
         })
     }
 }
@@ -103,8 +98,9 @@ fn simd_dot<S: Simd>(simd: S, a: &[S::f32s], b: &[S::f32s]) -> f32 {
     simd.reduce_sum_f32s(sum)
 }
 
-/// The dot product in eight lanes the compiler vectorizes for any target.
-fn portable_dot(a: &[f32], b: &[f32]) -> f32 {
+/// The dot product in eight lanes the compiler vectorizes for any target: the scan's fallback,
+/// and the similarity of the few rows the graph finds.
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut lanes = [0.0f32; 8];
     let (a_chunks, a_tail) = a.as_chunks::<8>();
     let (b_chunks, b_tail) = b.as_chunks::<8>();
@@ -157,7 +153,7 @@ mod tests {
     fn the_portable_dot_product_matches_the_plain_sum_also_for_a_ragged_length() {
         let a: Vec<f32> = (0..DIMENSIONS).map(|i| (i as f32).sin()).collect();
         let b: Vec<f32> = (0..DIMENSIONS).map(|i| (i as f32 * 0.3).cos()).collect();
-        assert!((portable_dot(&a, &b) - plain(&a, &b)).abs() < 1e-3);
-        assert!((portable_dot(&a[..13], &b[..13]) - plain(&a[..13], &b[..13])).abs() < 1e-5);
+        assert!((dot(&a, &b) - plain(&a, &b)).abs() < 1e-3);
+        assert!((dot(&a[..13], &b[..13]) - plain(&a[..13], &b[..13])).abs() < 1e-5);
     }
 }

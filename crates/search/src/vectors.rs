@@ -14,7 +14,7 @@ use store::embeddings::ItemEmbedding;
 use crate::embedding::DIMENSIONS;
 use crate::graph::{Graph, GraphError};
 use crate::passages::Passage;
-use crate::similarity::{Best, Span, best_of_spans, score};
+use crate::similarity::{Best, Span, best_of_spans, dot};
 
 /// The least cosine similarity of a passage to count as related: all-MiniLM-L6-v2 places
 /// unrelated English texts around 0 to 0.15 (measured in `tests/embedding.rs`), so without a
@@ -314,12 +314,12 @@ impl OrgVectors {
             let exhausted = found.len() < count || count >= readable_rows;
             let mut best: HashMap<u32, (f32, u32)> = HashMap::with_capacity(found.len());
             let mut below_floor = false;
-            for &(row, _) in &found {
+            for &row in &found {
                 let owner = self.owner.get(row as usize).copied().unwrap_or(DEAD);
                 if owner == DEAD {
                     continue;
                 }
-                let score = score(query.vector, self.row(row));
+                let score = dot(query.vector, self.row(row));
                 if score < MIN_SIMILARITY {
                     below_floor = true;
                     continue;
