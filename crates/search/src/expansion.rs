@@ -10,11 +10,13 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder, SINK_STATE};
+use tantivy::postings::TermInfo;
 use tantivy::schema::Field;
-use tantivy::{Searcher, Term};
+use tantivy::{Searcher, SegmentOrdinal, Term};
 use tantivy_fst::Automaton;
 
 use crate::SearchError;
+use crate::scoring::Variant;
 
 /// Variants one word may expand to, per kind (typos, completions).
 pub const MAX_VARIANTS: usize = 16;
@@ -24,55 +26,66 @@ static ONE_TYPO: LazyLock<LevenshteinAutomatonBuilder> = LazyLock::new(|| Levens
 
 /// The indexed words of `field` one edit away from `word`, not `word` itself, most frequent
 /// first.
-pub fn typos(searcher: &Searcher, field: Field, word: &str) -> Result<Vec<Term>, SearchError> {
+pub fn typos(searcher: &Searcher, field: Field, word: &str) -> Result<Vec<Variant>, SearchError> {
     let automaton = OneEdit(ONE_TYPO.build_dfa(word));
     let mut tally = Tally::default();
-    for segment in searcher.segment_readers() {
+    for (ord, segment) in (0..).zip(searcher.segment_readers()) {
         let inverted = segment.inverted_index(field)?;
         let mut stream = inverted.terms().search(&automaton).into_stream().map_err(read_failed)?;
         while stream.advance() {
-            tally.add(stream.key(), stream.value().doc_freq);
+            tally.add(stream.key(), ord, stream.value());
         }
     }
     Ok(tally.most_frequent(field, word))
 }
 
 /// The indexed words of `field` that begin with `word`, not `word` itself, most frequent first.
-pub fn completions(searcher: &Searcher, field: Field, word: &str) -> Result<Vec<Term>, SearchError> {
+pub fn completions(searcher: &Searcher, field: Field, word: &str) -> Result<Vec<Variant>, SearchError> {
     let prefix = word.as_bytes();
     let mut tally = Tally::default();
-    for segment in searcher.segment_readers() {
+    for (ord, segment) in (0..).zip(searcher.segment_readers()) {
         let inverted = segment.inverted_index(field)?;
         let mut stream = inverted.terms().range().ge(prefix).into_stream().map_err(read_failed)?;
         while stream.advance() && stream.key().starts_with(prefix) {
-            tally.add(stream.key(), stream.value().doc_freq);
+            tally.add(stream.key(), ord, stream.value());
         }
     }
     Ok(tally.most_frequent(field, word))
 }
 
-/// Document frequencies of dictionary keys, summed over segments.
+/// Dictionary keys met in the walk: document frequency summed over segments, and where each
+/// segment keeps the key's postings (scoring reads them without looking the key up again).
 #[derive(Default)]
-struct Tally(HashMap<Vec<u8>, u64>);
+struct Tally(HashMap<Vec<u8>, Seen>);
+
+/// What the walk found of one key.
+#[derive(Default)]
+struct Seen {
+    documents: u64,
+    postings: Vec<(SegmentOrdinal, TermInfo)>,
+}
 
 impl Tally {
-    fn add(&mut self, key: &[u8], doc_freq: u32) {
-        match self.0.get_mut(key) {
-            Some(count) => *count += u64::from(doc_freq),
-            None => {
-                self.0.insert(key.to_vec(), u64::from(doc_freq));
-            }
-        }
+    fn add(&mut self, key: &[u8], segment: SegmentOrdinal, info: &TermInfo) {
+        let seen = match self.0.get_mut(key) {
+            Some(seen) => seen,
+            None => self.0.entry(key.to_vec()).or_default(),
+        };
+        seen.documents += u64::from(info.doc_freq);
+        seen.postings.push((segment, info.clone()));
     }
 
     /// The [`MAX_VARIANTS`] most frequent keys other than `word`, ties by key, as terms of
     /// `field`.
-    fn most_frequent(self, field: Field, word: &str) -> Vec<Term> {
-        let mut keys: Vec<(Vec<u8>, u64)> = self.0.into_iter().filter(|(key, _)| key != word.as_bytes()).collect();
-        keys.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    fn most_frequent(self, field: Field, word: &str) -> Vec<Variant> {
+        let mut keys: Vec<_> = self.0.into_iter().filter(|(key, _)| key != word.as_bytes()).collect();
+        keys.sort_unstable_by(|a, b| b.1.documents.cmp(&a.1.documents).then_with(|| a.0.cmp(&b.0)));
         keys.truncate(MAX_VARIANTS);
         keys.into_iter()
-            .filter_map(|(key, _)| std::str::from_utf8(&key).ok().map(|word| Term::from_field_text(field, word)))
+            .filter_map(|(key, seen)| {
+                let word = std::str::from_utf8(&key).ok()?;
+                Some(Variant { term: Term::from_field_text(field, word), postings: seen.postings })
+            })
             .collect()
     }
 }

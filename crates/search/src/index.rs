@@ -4,16 +4,14 @@
 //! stored in the index's own commit, so index and checkpoint can never disagree: a deleted
 //! index directory starts again from position 0.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 
-use tantivy::collector::{Count, DocSetCollector, TopDocs};
+use tantivy::collector::{Collector, Count, DocSetCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::merge_policy::LogMergePolicy;
-use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery, TermSetQuery,
-};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery, TermSetQuery};
 use tantivy::schema::{
     FAST, Facet, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
@@ -24,6 +22,8 @@ use crate::expansion;
 use crate::facets::{self, FacetTables};
 use crate::hybrid::Candidate;
 use crate::passages::Passage;
+use crate::scoring::{LooseTerms, PlainQuery, ScoredTerm, Variant};
+use crate::stemming::RememberingStemmer;
 use crate::writer::WriterThread;
 use crate::{IndexedItem, SearchError, SearchHit, SearchPage, SearchQuery, Signals};
 
@@ -142,7 +142,7 @@ impl FullTextIndex {
         let (schema, fields) = schema();
         let directory = MmapDirectory::open(dir).map_err(|e| SearchError::Index(e.to_string()))?;
         let index = Index::open_or_create(directory, schema)?;
-        index.tokenizers().register(ANALYZER, analyzer());
+        index.tokenizers().register(ANALYZER, analyzer(RememberingStemmer::default()));
         // Validate what was opened: the checkpoint must parse and every segment must load.
         read_checkpoint(&index)?;
         let facet_tables = Arc::new(FacetTables::default());
@@ -251,10 +251,11 @@ impl FullTextIndex {
     pub fn search(&self, query: &SearchQuery) -> Result<SearchPage, SearchError> {
         let searcher = self.reader.searcher();
         let words = split_compounds(&flatten(&query.text));
-        let Some(full) = self.full_query(&searcher, query, &words)? else { return Ok(SearchPage::default()) };
         let top = TopDocs::with_limit(query.limit.max(1)).and_offset(query.offset);
         let counter = self.facet_tables.counter(&searcher)?;
-        let (ranked, total, facets) = searcher.search(&*full, &(top, Count, counter))?;
+        let Some((ranked, total, facets)) = self.run(&searcher, query, &words, &(top, Count, counter))? else {
+            return Ok(SearchPage::default());
+        };
         let fulltext = Signals { fulltext: true, semantic: false };
         let ranked = ranked.into_iter().map(|(score, address)| (address, score, fulltext, None)).collect();
         let hits = self.hydrate(&searcher, &words, ranked)?;
@@ -266,8 +267,9 @@ impl FullTextIndex {
     pub fn ranked_ids(&self, query: &SearchQuery, limit: usize) -> Result<Vec<(String, f32)>, SearchError> {
         let searcher = self.reader.searcher();
         let words = split_compounds(&flatten(&query.text));
-        let Some(full) = self.full_query(&searcher, query, &words)? else { return Ok(Vec::new()) };
-        let ranked = searcher.search(&*full, &TopDocs::with_limit(limit.max(1)))?;
+        let Some(ranked) = self.run(&searcher, query, &words, &TopDocs::with_limit(limit.max(1)))? else {
+            return Ok(Vec::new());
+        };
         let ids = ids_of(&searcher, ranked.iter().map(|(_, address)| *address))?;
         Ok(ids.into_iter().zip(ranked).map(|(id, (score, _))| (id, score)).collect())
     }
@@ -315,15 +317,32 @@ impl FullTextIndex {
         Ok(SearchPage { hits, total: passing.len() as u64, facets })
     }
 
-    /// The scored text query within the query's restrictions; `None` when nothing can match.
-    fn full_query(
+    /// Runs the text query `words` (as [`split_compounds`] leaves them) within `query`'s
+    /// restrictions into `collector`; `None` when the restrictions let nothing through.
+    fn run<C: Collector>(
         &self,
         searcher: &Searcher,
         query: &SearchQuery,
         words: &str,
-    ) -> Result<Option<Box<dyn Query>>, SearchError> {
-        let text = self.text_query(searcher, words)?;
-        Ok(self.filter(searcher, query).apply(text))
+        collector: &C,
+    ) -> Result<Option<C::Fruit>, SearchError> {
+        let restriction = self.filter(searcher, query);
+        if matches!(restriction, Restriction::Nothing) {
+            return Ok(None);
+        }
+        match self.text_query(searcher, words)? {
+            TextQuery::Plain(plain) => {
+                let filter = match &restriction {
+                    Restriction::Matching(filter) => Some(&**filter),
+                    Restriction::Nothing | Restriction::Everything => None,
+                };
+                plain.collect(searcher, filter, collector).map(Some)
+            }
+            TextQuery::Parsed(parsed) => match restriction.apply(parsed) {
+                Some(full) => Ok(Some(searcher.search(&*full, collector)?)),
+                None => Ok(None),
+            },
+        }
     }
 
     /// Hits for ranked documents: stored fields, the title and a snippet highlighted with
@@ -335,10 +354,8 @@ impl FullTextIndex {
         ranked: Vec<(DocAddress, f32, Signals, Option<Passage>)>,
     ) -> Result<Vec<SearchHit>, SearchError> {
         let highlight = self.highlight_query(words);
-        let mut titles = SnippetGenerator::create(searcher, &*highlight, self.fields.title)?;
-        titles.set_max_num_chars(SNIPPET_CHARS);
-        let mut bodies = SnippetGenerator::create(searcher, &*highlight, self.fields.all)?;
-        bodies.set_max_num_chars(SNIPPET_CHARS);
+        let titles = snippets(searcher, &*highlight, self.fields.title)?;
+        let bodies = snippets(searcher, &*highlight, self.fields.all)?;
         let mut hits = Vec::with_capacity(ranked.len());
         for (address, score, signals, passage) in ranked {
             let doc: TantivyDocument = searcher.doc(address)?;
@@ -384,11 +401,11 @@ impl FullTextIndex {
     /// a last word still being typed, the words it begins ([`expansion`]). Syntax asks for
     /// precision, so a phrase is not loosened into its words. `text` comes through
     /// [`flatten`] and [`split_compounds`].
-    fn text_query(&self, searcher: &Searcher, text: &str) -> Result<Box<dyn Query>, SearchError> {
+    fn text_query(&self, searcher: &Searcher, text: &str) -> Result<TextQuery, SearchError> {
         let all = self.fields.all;
         if !is_plain(text) {
             let parser = QueryParser::for_index(&self.index, vec![all]);
-            return Ok(parser.parse_query_lenient(text).0);
+            return Ok(TextQuery::Parsed(parser.parse_query_lenient(text).0));
         }
         let mut analyzer = self.index.tokenizer_for_field(all)?;
         let mut words = Vec::new();
@@ -396,22 +413,22 @@ impl FullTextIndex {
         while stream.advance() {
             words.push(stream.token().text.clone());
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = words
-            .iter()
-            .map(|word| -> (Occur, Box<dyn Query>) {
-                let term = Term::from_field_text(all, word);
-                (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)))
-            })
-            .collect();
+        let mut plain = PlainQuery {
+            field: all,
+            scored: words
+                .iter()
+                .map(|word| ScoredTerm { term: Term::from_field_text(all, word), boost: 1.0 })
+                .collect(),
+            loose: Vec::new(),
+        };
         if words.len() > LOOSE_MAX_WORDS {
-            return Ok(Box::new(BooleanQuery::new(clauses)));
+            return Ok(TextQuery::Plain(plain));
         }
         let typing = text.ends_with(char::is_alphanumeric);
         let last = words.len().saturating_sub(1);
-        let mut loose = |variants: Vec<Term>| {
+        let mut loose = |variants: Vec<Variant>| {
             if !variants.is_empty() {
-                let any = Box::new(TermSetQuery::new(variants));
-                clauses.push((Occur::Should, Box::new(ConstScoreQuery::new(any, LOOSE_MATCH_BOOST))));
+                plain.loose.push(LooseTerms { variants, score: LOOSE_MATCH_BOOST });
             }
         };
         for (i, word) in words.iter().enumerate() {
@@ -426,12 +443,10 @@ impl FullTextIndex {
             // The index holds stems, which can be shorter than the word being typed
             // ("migrati" is on its way to "migration", indexed as "migrat").
             for stem in stems_of_partial(word) {
-                let term = Term::from_field_text(all, stem);
-                let stem = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
-                clauses.push((Occur::Should, Box::new(BoostQuery::new(stem, LOOSE_MATCH_BOOST))));
+                plain.scored.push(ScoredTerm { term: Term::from_field_text(all, stem), boost: LOOSE_MATCH_BOOST });
             }
         }
-        Ok(Box::new(BooleanQuery::new(clauses)))
+        Ok(TextQuery::Plain(plain))
     }
 
     /// The unscored restrictions: the organization, what the caller may see, and the filters.
@@ -473,6 +488,13 @@ impl FullTextIndex {
         let all = BooleanQuery::new(must.into_iter().map(|q| (Occur::Must, q)).collect());
         Restriction::Matching(Box::new(ConstScoreQuery::new(Box::new(all), 0.0)))
     }
+}
+
+/// The scored part of a search: plain words, scored term at a time, or what the query parser
+/// made of text with syntax.
+enum TextQuery {
+    Plain(PlainQuery),
+    Parsed(Box<dyn Query>),
 }
 
 /// What a query's restrictions let through.
@@ -583,13 +605,14 @@ fn nesting(text: &str) -> usize {
     deepest
 }
 
-fn analyzer() -> tantivy::tokenizer::TextAnalyzer {
+/// The analyzer of [`ANALYZER`], with `stemmer` as its last step.
+fn analyzer(stemmer: RememberingStemmer) -> tantivy::tokenizer::TextAnalyzer {
     use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .filter(crate::stemming::RememberingStemmer)
+        .filter(stemmer)
         .build()
 }
 
@@ -600,6 +623,28 @@ fn merge_policy() -> LogMergePolicy {
     let mut policy = LogMergePolicy::default();
     policy.set_min_layer_size(1_000);
     policy
+}
+
+/// Snippets of `field` marking the words of `query` in it, weighted as tantivy's
+/// `SnippetGenerator::create` weighs them (rarer words count more), with an analyzer that
+/// stems only the words that can match one of them ([`RememberingStemmer::only_for`]).
+fn snippets(searcher: &Searcher, query: &dyn Query, field: Field) -> Result<SnippetGenerator, SearchError> {
+    let mut found = BTreeSet::new();
+    query.query_terms(&mut |term, _| {
+        if term.field() == field {
+            found.insert(term.clone());
+        }
+    });
+    let mut terms = BTreeMap::new();
+    for term in found {
+        let Some(text) = term.value().as_str().map(str::to_owned) else { continue };
+        let documents = searcher.doc_freq(&term)?;
+        if documents > 0 {
+            terms.insert(text, 1.0 / (1.0 + documents as f32));
+        }
+    }
+    let analyzer = analyzer(RememberingStemmer::only_for(terms.keys()));
+    Ok(SnippetGenerator::new(terms, analyzer, field, SNIPPET_CHARS))
 }
 
 /// The item ids of `addresses`, in order, from the id column.

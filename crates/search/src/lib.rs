@@ -18,6 +18,7 @@ pub mod index;
 pub mod indexer;
 pub mod model;
 pub mod passages;
+mod scoring;
 pub mod semantic;
 mod similarity;
 mod stemming;
