@@ -97,8 +97,8 @@ impl PlainQuery {
                     for (i, &doc) in docs.iter().enumerate() {
                         // A term stored without frequencies counts once, as in tantivy.
                         let freq = freqs.get(i).copied().unwrap_or(1);
-                        let score = weight.score(norms.fieldnorm_id(doc), freq);
-                        scores[doc as usize] += if scored.boost == 1.0 { score } else { score * scored.boost };
+                        // Times one is exact, so an unboosted word scores as tantivy's plain term.
+                        scores[doc as usize] += weight.score(norms.fieldnorm_id(doc), freq) * scored.boost;
                         matched.insert(doc);
                     }
                 });
