@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 
-use tantivy::collector::{Collector, Count, DocSetCollector, TopDocs};
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::merge_policy::LogMergePolicy;
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, TermQuery, TermSetQuery};
@@ -22,13 +22,13 @@ use tantivy::{
 };
 
 use crate::expansion;
-use crate::facets::{self, FacetTables};
+use crate::facets::{self, FacetCounter, FacetTables};
 use crate::hybrid::Candidate;
 use crate::passages::Passage;
 use crate::scoring::{LooseTerms, PlainQuery, ScoredTerm, Variant};
 use crate::stemming::RememberingStemmer;
 use crate::writer::WriterThread;
-use crate::{IndexedItem, SearchError, SearchHit, SearchPage, SearchQuery, Signals};
+use crate::{Facets, IndexedItem, SearchError, SearchHit, SearchPage, SearchQuery, Signals};
 
 /// Memory the indexing threads may buffer together before they flush segments.
 const WRITER_MEMORY: usize = 50_000_000;
@@ -259,9 +259,10 @@ impl FullTextIndex {
     pub fn search(&self, query: &SearchQuery) -> Result<SearchPage, SearchError> {
         let searcher = self.reader.searcher();
         let words = split_compounds(&flatten(&query.text));
-        let top = TopDocs::with_limit(query.limit.max(1)).and_offset(query.offset);
         let counter = self.facet_tables.counter(&searcher)?;
-        let Some((ranked, total, facets)) = self.run(&searcher, query, &words, &(top, Count, counter))? else {
+        let Some(Ranked { top: ranked, total, facets }) =
+            self.run(&searcher, query, &words, query.limit, query.offset, Some(counter))?
+        else {
             return Ok(SearchPage::default());
         };
         let fulltext = Signals { fulltext: true, semantic: false };
@@ -275,7 +276,7 @@ impl FullTextIndex {
     pub fn ranked_ids(&self, query: &SearchQuery, limit: usize) -> Result<Vec<(String, f32)>, SearchError> {
         let searcher = self.reader.searcher();
         let words = split_compounds(&flatten(&query.text));
-        let Some(ranked) = self.run(&searcher, query, &words, &TopDocs::with_limit(limit.max(1)))? else {
+        let Some(Ranked { top: ranked, .. }) = self.run(&searcher, query, &words, limit, 0, None)? else {
             return Ok(Vec::new());
         };
         let ids = ids_of(&searcher, ranked.iter().map(|(_, address)| *address))?;
@@ -326,30 +327,44 @@ impl FullTextIndex {
     }
 
     /// Runs the text query `words` (as [`split_compounds`] leaves them) within `query`'s
-    /// restrictions into `collector`; `None` when the restrictions let nothing through.
-    fn run<C: Collector>(
+    /// restrictions: the best `limit` matches after `offset`, how many matched, and their
+    /// facet counts when `counter` is given; `None` when the restrictions let nothing through.
+    fn run(
         &self,
         searcher: &Searcher,
         query: &SearchQuery,
         words: &str,
-        collector: &C,
-    ) -> Result<Option<C::Fruit>, SearchError> {
+        limit: usize,
+        offset: usize,
+        counter: Option<FacetCounter>,
+    ) -> Result<Option<Ranked>, SearchError> {
         let restriction = self.filter(searcher, query);
         if matches!(restriction, Restriction::Nothing) {
             return Ok(None);
         }
+        let limit = limit.max(1);
         match self.text_query(searcher, words)? {
             TextQuery::Plain(plain) => {
                 let filter = match &restriction {
                     Restriction::Matching(filter) => Some(&**filter),
                     Restriction::Nothing | Restriction::Everything => None,
                 };
-                plain.collect(searcher, filter, collector).map(Some)
+                let matches = plain.matches(searcher, filter)?;
+                let facets = counter.map(|counter| counter.count_matches(&matches)).transpose()?.unwrap_or_default();
+                Ok(Some(Ranked { top: matches.top(limit, offset), total: matches.count(), facets }))
             }
-            TextQuery::Parsed(parsed) => match restriction.apply(parsed) {
-                Some(full) => Ok(Some(searcher.search(&*full, collector)?)),
-                None => Ok(None),
-            },
+            TextQuery::Parsed(parsed) => {
+                let Some(full) = restriction.apply(parsed) else { return Ok(None) };
+                let top = TopDocs::with_limit(limit).and_offset(offset);
+                let (top, total, facets) = match counter {
+                    Some(counter) => searcher.search(&*full, &(top, Count, counter))?,
+                    None => {
+                        let (top, total) = searcher.search(&*full, &(top, Count))?;
+                        (top, total, Facets::default())
+                    }
+                };
+                Ok(Some(Ranked { top, total, facets }))
+            }
         }
     }
 
@@ -503,6 +518,15 @@ impl FullTextIndex {
 enum TextQuery {
     Plain(PlainQuery),
     Parsed(Box<dyn Query>),
+}
+
+/// A page of a text query's matches.
+struct Ranked {
+    /// Score and address of each hit, best first.
+    top: Vec<(f32, DocAddress)>,
+    /// How many documents matched.
+    total: usize,
+    facets: Facets,
 }
 
 /// What a query's restrictions let through.

@@ -1,18 +1,20 @@
 //! Term-at-a-time scoring of a plain query (words, no syntax): each word's postings are read
-//! block by block into a per-segment score array, then the matches are handed to the collectors
-//! in document order. Tantivy's disjunction visits the same matches one document at a time
-//! through a union of boxed scorers and a boxed callback; a search page counts and facets
-//! every match, so that per-match overhead was most of a short query's time at 200,000
-//! documents (a third of the server's CPU under bench/search_http.sh). Scores are tantivy's:
-//! the same BM25 weights, boosts and constant scores as [`PlainQuery::to_query`], summed.
+//! block by block into a per-segment score array, and the matches into a bit set per segment.
+//! Tantivy's disjunction visits the same matches one document at a time through a union of
+//! boxed scorers and a boxed callback; a search page counts and facets every match, so that
+//! per-match overhead was most of a short query's time at 200,000 documents (a third of the
+//! server's CPU under bench/search_http.sh). From the bit sets, the count is a popcount, the
+//! facet counts are taken a value at a time where that is cheaper ([`crate::facets`]), and the
+//! top hits are picked with one comparison per match. Scores are tantivy's: the same BM25
+//! weights, boosts and constant scores as [`PlainQuery::to_query`], summed.
 
-use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::postings::{BlockSegmentPostings, TermInfo};
 use tantivy::query::{Bm25Weight, EnableScoring, Query};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocId, Score, Searcher, SegmentOrdinal, Term};
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, Term};
 
 use crate::SearchError;
+use crate::doc_bits::DocBits;
 
 /// A word of the query, scored by BM25 times `boost`.
 #[derive(Debug, Clone)]
@@ -65,22 +67,16 @@ impl PlainQuery {
         Box::new(BooleanQuery::new(clauses))
     }
 
-    /// Runs the query, restricted to the documents `filter` matches when there is one, and
-    /// gives every live match and its score to `collector`, segment by segment in document
-    /// order, as `Searcher::search` would.
-    pub fn collect<C: Collector>(
-        &self,
-        searcher: &Searcher,
-        filter: Option<&dyn Query>,
-        collector: &C,
-    ) -> Result<C::Fruit, SearchError> {
+    /// Runs the query, restricted to the documents `filter` matches when there is one: every
+    /// live match of each segment and its score.
+    pub fn matches(&self, searcher: &Searcher, filter: Option<&dyn Query>) -> Result<Matches, SearchError> {
         let weights = self
             .scored
             .iter()
             .map(|scored| Bm25Weight::for_terms(searcher, std::slice::from_ref(&scored.term)))
             .collect::<Result<Vec<_>, _>>()?;
         let filter = filter.map(|query| query.weight(EnableScoring::disabled_from_searcher(searcher))).transpose()?;
-        let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
+        let mut segments = Vec::with_capacity(searcher.segment_readers().len());
         for (ord, segment) in (0..).zip(searcher.segment_readers()) {
             let max_doc = segment.max_doc();
             let mut scores = vec![0.0 as Score; max_doc as usize];
@@ -122,16 +118,69 @@ impl PlainQuery {
                 filter.for_each_no_score(segment, &mut |docs| docs.iter().for_each(|&doc| allowed.insert(doc)))?;
                 matched.intersect(&allowed);
             }
-            let mut child = collector.for_segment(ord, segment)?;
-            let alive = segment.alive_bitset();
-            for doc in matched.iter() {
-                if alive.is_none_or(|alive| alive.is_alive(doc)) {
-                    child.collect(doc, scores[doc as usize]);
+            if let Some(alive) = segment.alive_bitset() {
+                matched.retain(|doc| alive.is_alive(doc));
+            }
+            let count = matched.len();
+            segments.push(SegmentMatches { scores, docs: matched, count });
+        }
+        Ok(Matches { segments })
+    }
+}
+
+/// What a plain query matched, segment by segment (in the searcher's order).
+#[derive(Debug)]
+pub(crate) struct Matches {
+    segments: Vec<SegmentMatches>,
+}
+
+/// One segment's live matches and their scores.
+#[derive(Debug)]
+pub(crate) struct SegmentMatches {
+    /// By document; meaningful only for the documents in `docs`.
+    scores: Vec<Score>,
+    pub docs: DocBits,
+    /// How many documents `docs` holds.
+    pub count: usize,
+}
+
+impl Matches {
+    /// By segment ordinal.
+    pub fn segments(&self) -> &[SegmentMatches] {
+        &self.segments
+    }
+
+    /// How many documents matched.
+    pub fn count(&self) -> usize {
+        self.segments.iter().map(|segment| segment.count).sum()
+    }
+
+    /// The best `limit` matches after the first `offset`, best first; equal scores in index
+    /// order. Candidates go to a buffer of twice what is kept, cut back to the best when it
+    /// fills: from then on a match scoring at most the worst kept one is skipped with one
+    /// comparison (a later document loses a tie).
+    pub fn top(&self, limit: usize, offset: usize) -> Vec<(Score, DocAddress)> {
+        let kept = limit.saturating_add(offset).max(1);
+        let rank = |a: &(Score, DocAddress), b: &(Score, DocAddress)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        let mut buffer: Vec<(Score, DocAddress)> = Vec::with_capacity(kept.saturating_mul(2).min(1 << 16));
+        let mut threshold = None;
+        for (ord, segment) in (0..).zip(&self.segments) {
+            for doc in segment.docs.iter() {
+                let score = segment.scores[doc as usize];
+                if threshold.is_some_and(|worst| score <= worst) {
+                    continue;
+                }
+                buffer.push((score, DocAddress::new(ord, doc)));
+                if buffer.len() >= kept.saturating_mul(2) {
+                    buffer.select_nth_unstable_by(kept - 1, rank);
+                    buffer.truncate(kept);
+                    threshold = buffer.last().map(|(score, _)| *score);
                 }
             }
-            fruits.push(child.harvest());
         }
-        Ok(collector.merge_fruits(fruits)?)
+        buffer.sort_unstable_by(rank);
+        buffer.truncate(kept);
+        buffer.into_iter().skip(offset).collect()
     }
 }
 
@@ -151,43 +200,6 @@ fn for_each_block(postings: &mut BlockSegmentPostings, mut visit: impl FnMut(&[D
     }
 }
 
-/// A set of a segment's documents, one bit each.
-struct DocBits(Vec<u64>);
-
-impl DocBits {
-    fn new(max_doc: DocId) -> Self {
-        Self(vec![0; (max_doc as usize).div_ceil(64)])
-    }
-
-    fn insert(&mut self, doc: DocId) {
-        if let Some(word) = self.0.get_mut(doc as usize / 64) {
-            *word |= 1 << (doc % 64);
-        }
-    }
-
-    fn union(&mut self, other: &Self) {
-        self.0.iter_mut().zip(&other.0).for_each(|(word, other)| *word |= other);
-    }
-
-    fn intersect(&mut self, other: &Self) {
-        self.0.iter_mut().zip(&other.0).for_each(|(word, other)| *word &= other);
-    }
-
-    /// The documents, in increasing order.
-    fn iter(&self) -> impl Iterator<Item = DocId> + '_ {
-        (0u32..).zip(&self.0).flat_map(|(index, &word)| {
-            let mut rest = word;
-            std::iter::from_fn(move || {
-                (rest != 0).then(|| {
-                    let bit = rest.trailing_zeros();
-                    rest &= rest - 1;
-                    index * 64 + bit
-                })
-            })
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -195,7 +207,7 @@ mod tests {
     use proptest::prelude::*;
     use tantivy::collector::{Count, DocSetCollector, TopDocs};
     use tantivy::schema::{STRING, Schema, TEXT};
-    use tantivy::{DocAddress, Index, IndexWriter, TantivyDocument};
+    use tantivy::{Index, IndexWriter, TantivyDocument};
 
     use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, TermQuery};
 
@@ -287,9 +299,15 @@ mod tests {
                     (Occur::Must, filter.box_clone()),
                 ])),
             };
-            let collectors = (TopDocs::with_limit(limit), Count, DocSetCollector);
-            let (ours_top, ours_count, ours_all) =
-                query.collect(&searcher, filter.as_deref(), &collectors).expect("our run");
+            let offset = limit / 3;
+            let collectors = (TopDocs::with_limit(limit).and_offset(offset), Count, DocSetCollector);
+            let matches = query.matches(&searcher, filter.as_deref()).expect("our run");
+            let ours_top = matches.top(limit, offset);
+            let ours_count = matches.count();
+            let ours_all: HashSet<DocAddress> = (0..)
+                .zip(matches.segments())
+                .flat_map(|(ord, segment)| segment.docs.iter().map(move |doc| DocAddress::new(ord, doc)))
+                .collect();
             let (top, count, all): (Vec<(Score, DocAddress)>, usize, HashSet<DocAddress>) =
                 searcher.search(&*expected_query, &collectors).expect("tantivy's run");
             prop_assert_eq!(ours_count, count);
