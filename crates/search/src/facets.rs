@@ -332,7 +332,7 @@ mod tests {
                 let mut matched = DocBits::new(segment.max_doc());
                 let mut expected = vec![0u64; table.names.len()];
                 for doc in 0..segment.max_doc() {
-                    // Documents keep their order within a segment of one writer thread.
+                    // Each document's pick, whichever segment holds it: a random match set.
                     if docs[start + doc as usize].2 {
                         matched.insert(doc);
                         let mut held: Vec<u64> = reader.facet_ords(doc).collect();
