@@ -14,6 +14,13 @@ impl DocBits {
         Self(vec![0; (max_doc as usize).div_ceil(64)])
     }
 
+    /// The documents whose score in `scores` (by document) is above zero.
+    pub fn scored(scores: &[f32]) -> Self {
+        let word =
+            |chunk: &[f32]| (0..).zip(chunk).fold(0u64, |word, (bit, &score)| word | u64::from(score > 0.0) << bit);
+        Self(scores.chunks(64).map(word).collect())
+    }
+
     /// Adds `doc`, a document of the segment.
     pub fn insert(&mut self, doc: DocId) {
         if let Some(word) = self.0.get_mut(doc as usize / 64) {
@@ -113,6 +120,8 @@ mod tests {
             let mut both = bits_a.clone();
             both.intersect(&bits_b);
             prop_assert_eq!(both.iter().collect::<BTreeSet<_>>(), a.intersection(&b).copied().collect::<BTreeSet<_>>());
+            let scores: Vec<f32> = (0..max_doc).map(|d| if a.contains(&d) { 0.5 } else { 0.0 }).collect();
+            prop_assert_eq!(DocBits::scored(&scores).iter().collect::<Vec<_>>(), a.iter().copied().collect::<Vec<_>>());
             let mut kept = bits_a.clone();
             kept.retain(|d| d % modulus == 0);
             prop_assert_eq!(kept.iter().collect::<BTreeSet<_>>(), a.iter().copied().filter(|d| d % modulus == 0).collect::<BTreeSet<_>>());
