@@ -11,7 +11,7 @@ pub(crate) struct DocBits(Vec<u64>);
 impl DocBits {
     /// The empty set of a segment of `max_doc` documents.
     pub fn new(max_doc: DocId) -> Self {
-        Self(vec![0; (max_doc as usize).div_ceil(64)])
+        Self(vec![0; Self::words(max_doc)])
     }
 
     /// The documents whose score in `scores` (by document) is above zero.
@@ -64,9 +64,10 @@ impl DocBits {
         self.0.iter().zip(&other.0).map(|(a, b)| (a & b).count_ones() as usize).sum()
     }
 
-    /// Words of 64 documents the set spans: the cost of a whole-set operation.
-    pub fn words(&self) -> usize {
-        self.0.len()
+    /// Words of 64 documents a set of a segment of `max_doc` documents spans: the cost of a
+    /// whole-set operation.
+    pub fn words(max_doc: DocId) -> usize {
+        (max_doc as usize).div_ceil(64)
     }
 
     /// The documents, in increasing order.

@@ -131,7 +131,7 @@ impl SegmentTable {
             values.extend_from_slice(&held);
         }
         starts.push(count_u32(values.len())?);
-        let words = DocBits::new(segment.max_doc()).words();
+        let words = DocBits::words(segment.max_doc());
         let mut holders: Vec<Holders> = holding
             .iter()
             .map(|&n| {
@@ -164,11 +164,11 @@ impl SegmentTable {
         }
     }
 
-    /// Adds the values of the `count` documents of `matched` to `counts`, visiting either
-    /// every match or every value, whichever costs less.
-    fn count_set(&self, matched: &DocBits, count: usize, counts: &mut [u64]) {
+    /// Adds the values of the documents of `matched` to `counts`, visiting either every match
+    /// or every value, whichever costs less.
+    fn count_set(&self, matched: &DocBits, counts: &mut [u64]) {
         let documents = self.starts.len().saturating_sub(1).max(1);
-        let cost_by_match = count.saturating_mul(self.values.len()) / documents;
+        let cost_by_match = matched.len().saturating_mul(self.values.len()) / documents;
         if cost_by_match <= self.cost_by_value {
             matched.iter().for_each(|doc| self.count_document(doc, counts));
         } else {
@@ -240,7 +240,7 @@ impl FacetCounter {
             let table =
                 self.tables.get(ord).ok_or_else(|| SearchError::Index(format!("no facet table for segment {ord}")))?;
             let mut counts = vec![0; table.names.len()];
-            table.count_set(&segment.docs, segment.count, &mut counts);
+            table.count_set(&segment.docs, &mut counts);
             segments.push(table.named(&counts));
         }
         Ok(facets_of(segments))
@@ -347,7 +347,7 @@ mod tests {
                 let mut by_value = vec![0; table.names.len()];
                 table.count_by_value(&matched, &mut by_value);
                 let mut chosen = vec![0; table.names.len()];
-                table.count_set(&matched, matched.len(), &mut chosen);
+                table.count_set(&matched, &mut chosen);
                 prop_assert_eq!(&by_match, &expected);
                 prop_assert_eq!(&by_value, &expected);
                 prop_assert_eq!(&chosen, &expected);

@@ -138,8 +138,7 @@ impl PlainQuery {
             if let Some(alive) = segment.alive_bitset() {
                 matched.retain(|doc| alive.is_alive(doc));
             }
-            let count = matched.len();
-            segments.push(SegmentMatches { scores, docs: matched, count });
+            segments.push(SegmentMatches { scores, docs: matched });
         }
         Ok(Matches { segments })
     }
@@ -157,8 +156,6 @@ pub(crate) struct SegmentMatches {
     /// By document; meaningful only for the documents in `docs`.
     scores: Vec<Score>,
     pub docs: DocBits,
-    /// How many documents `docs` holds.
-    pub count: usize,
 }
 
 impl Matches {
@@ -169,7 +166,7 @@ impl Matches {
 
     /// How many documents matched.
     pub fn count(&self) -> usize {
-        self.segments.iter().map(|segment| segment.count).sum()
+        self.segments.iter().map(|segment| segment.docs.len()).sum()
     }
 
     /// The best `limit` matches after the first `offset`, best first; equal scores in index
