@@ -21,6 +21,7 @@ use tantivy::{
     Term, Warmer,
 };
 
+use crate::common_words::{CommonWords, Commonness};
 use crate::expansion;
 use crate::facets::{self, FacetCounter, FacetTables};
 use crate::hybrid::Candidate;
@@ -113,6 +114,8 @@ pub struct FullTextIndex {
     fields: Fields,
     /// Facet counting's tables, kept up to date by the reader as its warmer.
     facet_tables: Arc<FacetTables>,
+    /// The scored field's common words per segment, another of the reader's warmers.
+    common_words: Arc<CommonWords>,
     path: PathBuf,
 }
 
@@ -154,8 +157,10 @@ impl FullTextIndex {
         // Validate what was opened: the checkpoint must parse and every segment must load.
         read_checkpoint(&index)?;
         let facet_tables = Arc::new(FacetTables::default());
-        let warmer: Weak<dyn Warmer> = Arc::downgrade(&facet_tables) as Weak<dyn Warmer>;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).warmers(vec![warmer]).try_into()?;
+        let common_words = Arc::new(CommonWords::new(fields.all, Commonness::default()));
+        let warmers: Vec<Weak<dyn Warmer>> =
+            vec![Arc::downgrade(&facet_tables) as Weak<dyn Warmer>, Arc::downgrade(&common_words) as Weak<dyn Warmer>];
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).warmers(warmers).try_into()?;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(WRITER_THREADS));
         let for_writer = index.clone();
         let writer = WriterThread::start(move || {
@@ -163,7 +168,7 @@ impl FullTextIndex {
             writer.set_merge_policy(Box::new(merge_policy()));
             Ok(writer)
         })?;
-        Ok(Self { index, reader, writer, fields, facet_tables, path: dir.to_owned() })
+        Ok(Self { index, reader, writer, fields, facet_tables, common_words, path: dir.to_owned() })
     }
 
     /// The last log position whose changes are in the index (0 for a new index).
@@ -349,9 +354,10 @@ impl FullTextIndex {
                     Restriction::Matching(filter) => Some(&**filter),
                     Restriction::Nothing | Restriction::Everything => None,
                 };
-                let matches = plain.matches(searcher, filter)?;
+                let common = self.common_words.of(searcher);
+                let matches = plain.matches(searcher, filter, &common, limit, offset)?;
                 let facets = counter.map(|counter| counter.count_matches(&matches)).transpose()?.unwrap_or_default();
-                Ok(Some(Ranked { top: matches.top(limit, offset), total: matches.count(), facets }))
+                Ok(Some(Ranked { top: matches.top(), total: matches.count(), facets }))
             }
             TextQuery::Parsed(parsed) => {
                 let Some(full) = restriction.apply(parsed) else { return Ok(None) };

@@ -7,6 +7,7 @@
 //! with [`embedding`] (all-MiniLM-L6-v2, fetched by [`model`]) into the in-memory
 //! [`vectors`] index, and [`hybrid`] fuses the two rankings.
 
+mod common_words;
 mod doc_bits;
 pub mod embedding;
 pub mod eval;

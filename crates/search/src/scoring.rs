@@ -8,12 +8,16 @@
 //! top hits are picked with one comparison per match. Scores are tantivy's: the same BM25
 //! weights, boosts and constant scores as [`PlainQuery::to_query`], summed.
 
-use tantivy::postings::{BlockSegmentPostings, TermInfo};
+use std::sync::Arc;
+
+use tantivy::index::InvertedIndexReader;
+use tantivy::postings::{BlockSegmentPostings, Postings, TermInfo};
 use tantivy::query::{Bm25Weight, EnableScoring, Query};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, Term};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, Term};
 
 use crate::SearchError;
+use crate::common_words::{CommonWord, SegmentWords};
 use crate::doc_bits::DocBits;
 
 /// A word of the query, scored by BM25 times `boost`.
@@ -68,25 +72,48 @@ impl PlainQuery {
     }
 
     /// Runs the query, restricted to the documents `filter` matches when there is one: every
-    /// live match of each segment and its score.
-    pub fn matches(&self, searcher: &Searcher, filter: Option<&dyn Query>) -> Result<Matches, SearchError> {
+    /// live match of each segment, with exact scores for every match that can be among the
+    /// best `limit` after the first `offset` ([`Matches::top`]).
+    ///
+    /// The words `common` holds for a segment (by searcher ordinal) are deferred there: their
+    /// documents join the matches from the kept bit sets, and their scores are added once the
+    /// other words have set a floor, the lowest score of the best `limit + offset` so far
+    /// (scores only grow). A document whose score plus the most the deferred words can add
+    /// stays below the floor cannot rank and gets no more work; the others read the deferred
+    /// words' postings for themselves only. When the bound reaches the floor (a query of only
+    /// common words), every posting of the deferred words is scored, as any other word's.
+    pub fn matches(
+        &self,
+        searcher: &Searcher,
+        filter: Option<&dyn Query>,
+        common: &[Option<Arc<SegmentWords>>],
+        limit: usize,
+        offset: usize,
+    ) -> Result<Matches, SearchError> {
         let weights = self
             .scored
             .iter()
             .map(|scored| Bm25Weight::for_terms(searcher, std::slice::from_ref(&scored.term)))
             .collect::<Result<Vec<_>, _>>()?;
         let filter = filter.map(|query| query.weight(EnableScoring::disabled_from_searcher(searcher))).transpose()?;
+        let kept = limit.saturating_add(offset);
         let mut segments = Vec::with_capacity(searcher.segment_readers().len());
+        let mut deferred_by_segment = Vec::with_capacity(segments.capacity());
         for (ord, segment) in (0..).zip(searcher.segment_readers()) {
             let max_doc = segment.max_doc();
             let mut scores = vec![0.0 as Score; max_doc as usize];
             let mut matched = DocBits::new(max_doc);
             let inverted = segment.inverted_index(self.field)?;
             let norms = segment.get_fieldnorms_reader(self.field)?;
+            let common = common.get(ord as usize).and_then(Option::as_deref);
             let mut found = Vec::with_capacity(self.scored.len());
+            let mut deferred = Vec::new();
             for (scored, weight) in self.scored.iter().zip(&weights) {
                 if let Some(info) = inverted.get_term_info(&scored.term).map_err(unreadable)? {
-                    found.push((scored.boost, weight, info));
+                    match common.and_then(|words| words.get(&scored.term)) {
+                        Some(word) => deferred.push(Deferred { boost: scored.boost, weight, info, word }),
+                        None => found.push((scored.boost, weight, info)),
+                    }
                 }
             }
             // Every scored word adds a positive score (a BM25 weight, whose inverse document
@@ -98,20 +125,19 @@ impl PlainQuery {
             let postings_read: u64 = found.iter().map(|(_, _, info)| u64::from(info.doc_freq)).sum();
             let mark_each = postings_read.saturating_mul(SCAN_FROM_ONE_POSTING_PER) < u64::from(max_doc);
             for (boost, weight, info) in found {
-                let mut postings = inverted
-                    .read_block_postings_from_terminfo(&info, IndexRecordOption::WithFreqs)
-                    .map_err(unreadable)?;
-                for_each_block(&mut postings, |docs, freqs| {
-                    for (i, &doc) in docs.iter().enumerate() {
-                        // A term stored without frequencies counts once, as in tantivy.
-                        let freq = freqs.get(i).copied().unwrap_or(1);
-                        // Times one is exact, so an unboosted word scores as tantivy's plain term.
-                        scores[doc as usize] += weight.score(norms.fieldnorm_id(doc), freq) * boost;
+                add_scores(
+                    &inverted,
+                    &info,
+                    &mut scores,
+                    |doc| norms.fieldnorm_id(doc),
+                    weight,
+                    boost,
+                    |doc| {
                         if mark_each {
                             matched.insert(doc);
                         }
-                    }
-                });
+                    },
+                )?;
             }
             if !mark_each {
                 matched = DocBits::scored(&scores);
@@ -130,6 +156,11 @@ impl PlainQuery {
                 }
                 matched.union(&any);
             }
+            // So far every match is scored; the deferred words' documents are not yet.
+            let mut ranked = matched.clone();
+            for word in &deferred {
+                matched.union(&word.word.docs);
+            }
             if let Some(filter) = &filter {
                 let mut allowed = DocBits::new(max_doc);
                 filter.for_each_no_score(segment, &mut |docs| docs.iter().for_each(|&doc| allowed.insert(doc)))?;
@@ -138,24 +169,117 @@ impl PlainQuery {
             if let Some(alive) = segment.alive_bitset() {
                 matched.retain(|doc| alive.is_alive(doc));
             }
-            segments.push(SegmentMatches { scores, docs: matched });
+            ranked.intersect(&matched);
+            segments.push(SegmentMatches { scores, docs: matched, ranked });
+            deferred_by_segment.push(deferred);
         }
-        Ok(Matches { segments })
+        let mut matches = Matches { segments, limit, offset };
+        if deferred_by_segment.iter().all(Vec::is_empty) {
+            return Ok(matches);
+        }
+        // The floor: no document scoring below it can be among the best `kept`; none when
+        // fewer than `kept` have a score yet.
+        let best = matches.best(kept);
+        let floor = match best.last() {
+            _ if kept == 0 => Score::INFINITY,
+            Some(&(score, _)) if best.len() == kept => score,
+            _ => 0.0,
+        };
+        for ((segment, deferred), reader) in
+            matches.segments.iter_mut().zip(deferred_by_segment).zip(searcher.segment_readers())
+        {
+            if deferred.is_empty() {
+                continue;
+            }
+            let inverted = reader.inverted_index(self.field)?;
+            let norms = reader.get_fieldnorms_reader(self.field)?;
+            let length = |doc| norms.fieldnorm_id(doc);
+            // Above the exact bound, for the rounding of sums taken in another order.
+            let bound: Score = deferred.iter().map(|d| d.word.max_score(d.weight) * d.boost).sum::<Score>()
+                * (1.0 + BOUND_MARGIN)
+                + BOUND_MARGIN;
+            if bound >= floor {
+                for d in &deferred {
+                    add_scores(&inverted, &d.info, &mut segment.scores, length, d.weight, d.boost, |_| {})?;
+                }
+                segment.ranked.clone_from(&segment.docs);
+                continue;
+            }
+            segment.ranked.retain(|doc| segment.scores[doc as usize] + bound >= floor);
+            let candidates = segment.ranked.len() as u64;
+            for d in &deferred {
+                // Seeking costs more than reading a posting in turn: with many candidates, read
+                // the word's postings through (the others' scores stay at most exact).
+                if candidates.saturating_mul(POSTINGS_READ_PER_SEEK) >= u64::from(d.info.doc_freq) {
+                    add_scores(&inverted, &d.info, &mut segment.scores, length, d.weight, d.boost, |_| {})?;
+                    continue;
+                }
+                let mut postings =
+                    inverted.read_postings_from_terminfo(&d.info, IndexRecordOption::WithFreqs).map_err(unreadable)?;
+                for doc in segment.ranked.iter() {
+                    // A seek goes forward only, and may already have passed `doc`.
+                    if postings.doc() < doc {
+                        postings.seek(doc);
+                    }
+                    if postings.doc() == doc {
+                        segment.scores[doc as usize] += d.weight.score(length(doc), postings.term_freq()) * d.boost;
+                    }
+                }
+            }
+        }
+        Ok(matches)
     }
+}
+
+/// A common word of a segment whose scores wait for the floor.
+struct Deferred<'a> {
+    boost: Score,
+    weight: &'a Bm25Weight,
+    info: TermInfo,
+    word: &'a CommonWord,
+}
+
+/// Adds a word's score to each of its documents in `scores`, and calls `visit` with each.
+fn add_scores(
+    inverted: &InvertedIndexReader,
+    info: &TermInfo,
+    scores: &mut [Score],
+    length: impl Fn(DocId) -> u8,
+    weight: &Bm25Weight,
+    boost: Score,
+    mut visit: impl FnMut(DocId),
+) -> Result<(), SearchError> {
+    let mut postings =
+        inverted.read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs).map_err(unreadable)?;
+    for_each_block(&mut postings, |docs, freqs| {
+        for (i, &doc) in docs.iter().enumerate() {
+            // A term stored without frequencies counts once, as in tantivy.
+            let freq = freqs.get(i).copied().unwrap_or(1);
+            // Times one is exact, so an unboosted word scores as tantivy's plain term.
+            scores[doc as usize] += weight.score(length(doc), freq) * boost;
+            visit(doc);
+        }
+    });
+    Ok(())
 }
 
 /// What a plain query matched, segment by segment (in the searcher's order).
 #[derive(Debug)]
 pub(crate) struct Matches {
     segments: Vec<SegmentMatches>,
+    limit: usize,
+    offset: usize,
 }
 
 /// One segment's live matches and their scores.
 #[derive(Debug)]
 pub(crate) struct SegmentMatches {
-    /// By document; meaningful only for the documents in `docs`.
+    /// By document; exact for the documents in `ranked`, at most the exact score for the
+    /// other matches.
     scores: Vec<Score>,
     pub docs: DocBits,
+    /// The matches that can be among the best asked for, each with its exact score.
+    ranked: DocBits,
 }
 
 impl Matches {
@@ -169,17 +293,23 @@ impl Matches {
         self.segments.iter().map(|segment| segment.docs.len()).sum()
     }
 
-    /// The best `limit` matches after the first `offset`, best first; equal scores in index
-    /// order. Candidates go to a buffer of twice what is kept, cut back to the best when it
-    /// fills: from then on a match scoring at most the worst kept one is skipped with one
-    /// comparison (a later document loses a tie).
-    pub fn top(&self, limit: usize, offset: usize) -> Vec<(Score, DocAddress)> {
-        let kept = limit.saturating_add(offset).max(1);
+    /// The best `limit` matches after the first `offset` (as given to
+    /// [`PlainQuery::matches`]), best first; equal scores in index order.
+    pub fn top(&self) -> Vec<(Score, DocAddress)> {
+        self.best(self.limit.saturating_add(self.offset)).into_iter().skip(self.offset).collect()
+    }
+
+    /// The best `kept` of the `ranked` documents by their present scores, best first; equal
+    /// scores in index order. Candidates go to a buffer of twice what is kept, cut back to
+    /// the best when it fills: from then on a match scoring at most the worst kept one is
+    /// skipped with one comparison (a later document loses a tie).
+    fn best(&self, kept: usize) -> Vec<(Score, DocAddress)> {
+        let kept = kept.max(1);
         let rank = |a: &(Score, DocAddress), b: &(Score, DocAddress)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
         let mut buffer: Vec<(Score, DocAddress)> = Vec::with_capacity(kept.saturating_mul(2).min(1 << 16));
         let mut threshold = None;
         for (ord, segment) in (0..).zip(&self.segments) {
-            for doc in segment.docs.iter() {
+            for doc in segment.ranked.iter() {
                 let score = segment.scores[doc as usize];
                 if threshold.is_some_and(|worst| score <= worst) {
                     continue;
@@ -194,9 +324,15 @@ impl Matches {
         }
         buffer.sort_unstable_by(rank);
         buffer.truncate(kept);
-        buffer.into_iter().skip(offset).collect()
+        buffer
     }
 }
+
+/// About how many postings read in turn cost as much as one seek to a candidate's.
+const POSTINGS_READ_PER_SEEK: u64 = 8;
+
+/// Relative (and absolute) slack added to a bound on what deferred words can add.
+const BOUND_MARGIN: Score = 1e-4;
 
 /// A segment's matches are read off its scores when its scored words hold at least one
 /// posting per this many of its documents; with fewer, each posting sets its bit. (At one per
@@ -208,7 +344,7 @@ fn unreadable(error: std::io::Error) -> SearchError {
 }
 
 /// Calls `visit` with each block of documents and their frequencies (ones when not read).
-fn for_each_block(postings: &mut BlockSegmentPostings, mut visit: impl FnMut(&[DocId], &[u32])) {
+pub(crate) fn for_each_block(postings: &mut BlockSegmentPostings, mut visit: impl FnMut(&[DocId], &[u32])) {
     loop {
         let docs = postings.docs();
         if docs.is_empty() {
@@ -226,11 +362,12 @@ mod tests {
     use proptest::prelude::*;
     use tantivy::collector::{Count, DocSetCollector, TopDocs};
     use tantivy::schema::{STRING, Schema, TEXT};
-    use tantivy::{Index, IndexWriter, TantivyDocument};
+    use tantivy::{Index, IndexWriter, TantivyDocument, Warmer};
 
     use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, TermQuery};
 
     use super::*;
+    use crate::common_words::{CommonWords, Commonness};
 
     const WORDS: [&str; 12] =
         ["alpha", "beta", "gamma", "delta", "alp", "alphas", "bet", "betas", "gam", "omega", "zeta", "eta"];
@@ -278,7 +415,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
         /// Every live match, its score and the ranking are tantivy's own for the same query,
-        /// with or without a filter.
+        /// with or without a filter, whichever words are common in which segments.
         #[test]
         fn agrees_with_tantivy(
             docs in prop::collection::vec((prop::collection::vec(0usize..12, 1..12), any::<bool>()), 1..60),
@@ -287,9 +424,13 @@ mod tests {
             loose in prop::collection::vec(prop::collection::vec(0usize..12, 1..4), 0..3),
             filtered in any::<bool>(),
             limit in 1usize..8,
+            min_segment_docs in 1u32..10,
+            one_doc_per in 1u32..4,
         ) {
             let (index, text, tag) = index_of(&docs, &deleted);
             let searcher = index.reader().expect("a reader").searcher();
+            let common_words = CommonWords::new(text, Commonness { min_segment_docs, one_doc_per });
+            common_words.warm(&searcher).expect("warmed");
             let query = PlainQuery {
                 field: text,
                 scored: scored
@@ -320,8 +461,9 @@ mod tests {
             };
             let offset = limit / 3;
             let collectors = (TopDocs::with_limit(limit).and_offset(offset), Count, DocSetCollector);
-            let matches = query.matches(&searcher, filter.as_deref()).expect("our run");
-            let ours_top = matches.top(limit, offset);
+            let matches =
+                query.matches(&searcher, filter.as_deref(), &common_words.of(&searcher), limit, offset).expect("our run");
+            let ours_top = matches.top();
             let ours_count = matches.count();
             let ours_all: HashSet<DocAddress> = (0..)
                 .zip(matches.segments())
