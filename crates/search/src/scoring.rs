@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use tantivy::index::InvertedIndexReader;
 use tantivy::postings::{BlockSegmentPostings, Postings, TermInfo};
-use tantivy::query::{Bm25Weight, EnableScoring, Query};
+use tantivy::query::{Bm25StatisticsProvider, Bm25Weight, EnableScoring, Query};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, Term};
 
@@ -90,16 +90,31 @@ impl PlainQuery {
         limit: usize,
         offset: usize,
     ) -> Result<Matches, SearchError> {
-        let weights = self
-            .scored
+        // Each word's postings in each segment, looked up once: their document counts make
+        // the words' BM25 weights too, as tantivy's `Bm25Weight::for_terms` computes them.
+        let mut infos = Vec::with_capacity(searcher.segment_readers().len());
+        let mut doc_freqs = vec![0u64; self.scored.len()];
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(self.field)?;
+            let mut found = Vec::with_capacity(self.scored.len());
+            for (scored, doc_freq) in self.scored.iter().zip(&mut doc_freqs) {
+                let info = inverted.get_term_info(&scored.term).map_err(unreadable)?;
+                *doc_freq += info.as_ref().map_or(0, |info| u64::from(info.doc_freq));
+                found.push(info);
+            }
+            infos.push(found);
+        }
+        let total_docs = searcher.total_num_docs()?;
+        let average_length = searcher.total_num_tokens(self.field)? as Score / total_docs as Score;
+        let weights: Vec<Bm25Weight> = doc_freqs
             .iter()
-            .map(|scored| Bm25Weight::for_terms(searcher, std::slice::from_ref(&scored.term)))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|&doc_freq| Bm25Weight::for_one_term_without_explain(doc_freq, total_docs, average_length))
+            .collect();
         let filter = filter.map(|query| query.weight(EnableScoring::disabled_from_searcher(searcher))).transpose()?;
         let kept = limit.saturating_add(offset);
         let mut segments = Vec::with_capacity(searcher.segment_readers().len());
         let mut deferred_by_segment = Vec::with_capacity(segments.capacity());
-        for (ord, segment) in (0..).zip(searcher.segment_readers()) {
+        for ((ord, segment), infos) in (0..).zip(searcher.segment_readers()).zip(infos) {
             let max_doc = segment.max_doc();
             let mut scores = vec![0.0 as Score; max_doc as usize];
             let mut matched = DocBits::new(max_doc);
@@ -108,8 +123,8 @@ impl PlainQuery {
             let common = common.get(ord as usize).and_then(Option::as_deref);
             let mut found = Vec::with_capacity(self.scored.len());
             let mut deferred = Vec::new();
-            for (scored, weight) in self.scored.iter().zip(&weights) {
-                if let Some(info) = inverted.get_term_info(&scored.term).map_err(unreadable)? {
+            for ((scored, weight), info) in self.scored.iter().zip(&weights).zip(infos) {
+                if let Some(info) = info {
                     match common.and_then(|words| words.get(&scored.term)) {
                         Some(word) => deferred.push(Deferred { boost: scored.boost, weight, info, word }),
                         None => found.push((scored.boost, weight, info)),
