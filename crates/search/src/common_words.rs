@@ -20,7 +20,7 @@ use tantivy::index::SegmentId;
 use tantivy::postings::TermInfo;
 use tantivy::query::Bm25Weight;
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{Score, Searcher, SearcherGeneration, SegmentReader, TantivyError, Term, Warmer};
+use tantivy::{Score, Searcher, SearcherGeneration, SegmentReader, Term, Warmer};
 
 use crate::SearchError;
 use crate::doc_bits::DocBits;
@@ -127,8 +127,13 @@ impl Warmer for CommonWords {
         let mut built = Vec::new();
         for (segment, known) in searcher.segment_readers().iter().zip(known) {
             if known.is_none() && segment.max_doc() >= self.commonness.min_segment_docs {
-                let words = self.build(segment).map_err(|error| TantivyError::InternalError(error.to_string()))?;
-                built.push((segment.segment_id(), Arc::new(words)));
+                // Only speed depends on these: a segment whose words cannot be read here is
+                // searched by reading their postings, and the reload goes on.
+                match self.build(segment) {
+                    Ok(words) => built.push((segment.segment_id(), Arc::new(words))),
+                    Err(error) => tracing::warn!(%error, segment = %segment.segment_id().short_uuid_string(),
+                        "the common words of a search index segment could not be read; its searches read every posting"),
+                }
             }
         }
         self.segments.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(built);
