@@ -111,7 +111,7 @@ impl PlainQuery {
             .map(|&doc_freq| Bm25Weight::for_one_term_without_explain(doc_freq, total_docs, average_length))
             .collect();
         let filter = filter.map(|query| query.weight(EnableScoring::disabled_from_searcher(searcher))).transpose()?;
-        let kept = limit.saturating_add(offset);
+        let kept = limit.saturating_add(offset).max(1);
         let mut segments = Vec::with_capacity(searcher.segment_readers().len());
         let mut deferred_by_segment = Vec::with_capacity(segments.capacity());
         for ((ord, segment), infos) in (0..).zip(searcher.segment_readers()).zip(infos) {
@@ -196,7 +196,6 @@ impl PlainQuery {
         // fewer than `kept` have a score yet.
         let best = matches.best(kept);
         let floor = match best.last() {
-            _ if kept == 0 => Score::INFINITY,
             Some(&(score, _)) if best.len() == kept => score,
             _ => 0.0,
         };
@@ -314,10 +313,10 @@ impl Matches {
         self.best(self.limit.saturating_add(self.offset)).into_iter().skip(self.offset).collect()
     }
 
-    /// The best `kept` of the `ranked` documents by their present scores, best first; equal
-    /// scores in index order. Candidates go to a buffer of twice what is kept, cut back to
-    /// the best when it fills: from then on a match scoring at most the worst kept one is
-    /// skipped with one comparison (a later document loses a tie).
+    /// The best `kept` (at least one) of the `ranked` documents by their present scores, best
+    /// first; equal scores in index order. Candidates go to a buffer of twice what is kept,
+    /// cut back to the best when it fills: from then on a match scoring at most the worst kept
+    /// one is skipped with one comparison (a later document loses a tie).
     fn best(&self, kept: usize) -> Vec<(Score, DocAddress)> {
         let kept = kept.max(1);
         let rank = |a: &(Score, DocAddress), b: &(Score, DocAddress)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
