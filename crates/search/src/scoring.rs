@@ -172,7 +172,7 @@ impl PlainQuery {
                 matched.union(&any);
             }
             // So far every match is scored; the deferred words' documents are not yet.
-            let mut ranked = matched.clone();
+            let mut ranked = (!deferred.is_empty()).then(|| matched.clone());
             for word in &deferred {
                 matched.union(&word.word.docs);
             }
@@ -184,7 +184,9 @@ impl PlainQuery {
             if let Some(alive) = segment.alive_bitset() {
                 matched.retain(|doc| alive.is_alive(doc));
             }
-            ranked.intersect(&matched);
+            if let Some(ranked) = &mut ranked {
+                ranked.intersect(&matched);
+            }
             segments.push(SegmentMatches { scores, docs: matched, ranked });
             deferred_by_segment.push(deferred);
         }
@@ -202,9 +204,7 @@ impl PlainQuery {
         for ((segment, deferred), reader) in
             matches.segments.iter_mut().zip(deferred_by_segment).zip(searcher.segment_readers())
         {
-            if deferred.is_empty() {
-                continue;
-            }
+            let Some(ranked) = &mut segment.ranked else { continue };
             let inverted = reader.inverted_index(self.field)?;
             let norms = reader.get_fieldnorms_reader(self.field)?;
             let length = |doc| norms.fieldnorm_id(doc);
@@ -216,11 +216,11 @@ impl PlainQuery {
                 for d in &deferred {
                     add_scores(&inverted, &d.info, &mut segment.scores, length, d.weight, d.boost, |_| {})?;
                 }
-                segment.ranked.clone_from(&segment.docs);
+                segment.ranked = None;
                 continue;
             }
-            segment.ranked.retain(|doc| segment.scores[doc as usize] + bound >= floor);
-            let candidates = segment.ranked.len() as u64;
+            ranked.retain(|doc| segment.scores[doc as usize] + bound >= floor);
+            let candidates = ranked.len() as u64;
             for d in &deferred {
                 // Seeking costs more than reading a posting in turn: with many candidates, read
                 // the word's postings through (the others' scores stay at most exact).
@@ -230,7 +230,7 @@ impl PlainQuery {
                 }
                 let mut postings =
                     inverted.read_postings_from_terminfo(&d.info, IndexRecordOption::WithFreqs).map_err(unreadable)?;
-                for doc in segment.ranked.iter() {
+                for doc in ranked.iter() {
                     // A seek goes forward only, and may already have passed `doc`.
                     if postings.doc() < doc {
                         postings.seek(doc);
@@ -292,8 +292,9 @@ pub(crate) struct SegmentMatches {
     /// other matches.
     scores: Vec<Score>,
     pub docs: DocBits,
-    /// The matches that can be among the best asked for, each with its exact score.
-    ranked: DocBits,
+    /// The matches that can be among the best asked for, each with its exact score, when
+    /// not all of them (`docs`) can.
+    ranked: Option<DocBits>,
 }
 
 impl Matches {
@@ -323,7 +324,7 @@ impl Matches {
         let mut buffer: Vec<(Score, DocAddress)> = Vec::with_capacity(kept.saturating_mul(2).min(1 << 16));
         let mut threshold = None;
         for (ord, segment) in (0..).zip(&self.segments) {
-            for doc in segment.ranked.iter() {
+            for doc in segment.ranked.as_ref().unwrap_or(&segment.docs).iter() {
                 let score = segment.scores[doc as usize];
                 if threshold.is_some_and(|worst| score <= worst) {
                     continue;
