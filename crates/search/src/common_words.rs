@@ -128,12 +128,14 @@ impl Warmer for CommonWords {
         for (segment, known) in searcher.segment_readers().iter().zip(known) {
             if known.is_none() && segment.max_doc() >= self.commonness.min_segment_docs {
                 // Only speed depends on these: a segment whose words cannot be read here is
-                // searched by reading their postings, and the reload goes on.
-                match self.build(segment) {
-                    Ok(words) => built.push((segment.segment_id(), Arc::new(words))),
-                    Err(error) => tracing::warn!(%error, segment = %segment.segment_id().short_uuid_string(),
-                        "the common words of a search index segment could not be read; its searches read every posting"),
-                }
+                // kept with none (not read again at every reload), its searches read every
+                // posting, and the reload goes on.
+                let words = self.build(segment).unwrap_or_else(|error| {
+                    tracing::warn!(%error, segment = %segment.segment_id().short_uuid_string(),
+                        "the common words of a search index segment could not be read; its searches read every posting");
+                    SegmentWords::default()
+                });
+                built.push((segment.segment_id(), Arc::new(words)));
             }
         }
         self.segments.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(built);
