@@ -219,7 +219,7 @@ impl PlainQuery {
                 segment.ranked = None;
                 continue;
             }
-            ranked.retain(|doc| segment.scores[doc as usize] + bound >= floor);
+            ranked.retain_reaching(&segment.scores, bound, floor);
             let candidates = ranked.len() as u64;
             for d in &deferred {
                 // Seeking costs more than reading a posting in turn: with many candidates, read
@@ -317,25 +317,23 @@ impl Matches {
     /// The best `kept` (at least one) of the `ranked` documents by their present scores, best
     /// first; equal scores in index order. Candidates go to a buffer of twice what is kept,
     /// cut back to the best when it fills: from then on a match scoring at most the worst kept
-    /// one is skipped with one comparison (a later document loses a tie).
+    /// one is skipped, 64 documents' scores compared at once (a later document loses a tie).
     fn best(&self, kept: usize) -> Vec<(Score, DocAddress)> {
         let kept = kept.max(1);
         let rank = |a: &(Score, DocAddress), b: &(Score, DocAddress)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
         let mut buffer: Vec<(Score, DocAddress)> = Vec::with_capacity(kept.saturating_mul(2).min(1 << 16));
         let mut threshold = None;
         for (ord, segment) in (0..).zip(&self.segments) {
-            for doc in segment.ranked.as_ref().unwrap_or(&segment.docs).iter() {
-                let score = segment.scores[doc as usize];
-                if threshold.is_some_and(|worst| score <= worst) {
-                    continue;
-                }
+            let docs = segment.ranked.as_ref().unwrap_or(&segment.docs);
+            docs.visit_above(&segment.scores, threshold, |doc, score| {
                 buffer.push((score, DocAddress::new(ord, doc)));
                 if buffer.len() >= kept.saturating_mul(2) {
                     buffer.select_nth_unstable_by(kept - 1, rank);
                     buffer.truncate(kept);
                     threshold = buffer.last().map(|(score, _)| *score);
                 }
-            }
+                threshold
+            });
         }
         buffer.sort_unstable_by(rank);
         buffer.truncate(kept);
