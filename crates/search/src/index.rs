@@ -17,8 +17,8 @@ use tantivy::schema::{
 };
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{
-    DocAddress, Index, IndexBuilder, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Searcher, TantivyDocument,
-    Term, Warmer,
+    DocAddress, Index, IndexBuilder, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Score, Searcher,
+    TantivyDocument, Term, Warmer,
 };
 
 use crate::common_words::{CommonWords, Commonness};
@@ -265,14 +265,14 @@ impl FullTextIndex {
         let searcher = self.reader.searcher();
         let words = split_compounds(&flatten(&query.text));
         let counter = self.facet_tables.counter(&searcher)?;
-        let Some(Ranked { top: ranked, total, facets }) =
+        let Some(Ranked { top: ranked, total, facets, doc_freqs }) =
             self.run(&searcher, query, &words, query.limit, query.offset, Some(counter))?
         else {
             return Ok(SearchPage::default());
         };
         let fulltext = Signals { fulltext: true, semantic: false };
         let ranked = ranked.into_iter().map(|(score, address)| (address, score, fulltext, None)).collect();
-        let hits = self.hydrate(&searcher, &words, ranked)?;
+        let hits = self.hydrate(&searcher, &words, ranked, &doc_freqs)?;
         Ok(SearchPage { hits, total: total as u64, facets })
     }
 
@@ -327,7 +327,7 @@ impl FullTextIndex {
             .map(|c| (address_of[&c.id], c.score, c.signals, c.passage))
             .collect();
         let words = split_compounds(&flatten(&query.text));
-        let hits = self.hydrate(&searcher, &words, page)?;
+        let hits = self.hydrate(&searcher, &words, page, &HashMap::new())?;
         Ok(SearchPage { hits, total: passing.len() as u64, facets })
     }
 
@@ -357,7 +357,8 @@ impl FullTextIndex {
                 let common = self.common_words.of(searcher);
                 let matches = plain.matches(searcher, filter, &common, limit, offset)?;
                 let facets = counter.map(|counter| counter.count_matches(&matches)).transpose()?.unwrap_or_default();
-                Ok(Some(Ranked { top: matches.top(), total: matches.count(), facets }))
+                let (top, total) = (matches.top(), matches.count());
+                Ok(Some(Ranked { top, total, facets, doc_freqs: matches.into_doc_freqs() }))
             }
             TextQuery::Parsed(parsed) => {
                 let Some(full) = restriction.apply(parsed) else { return Ok(None) };
@@ -369,22 +370,25 @@ impl FullTextIndex {
                         (top, total, Facets::default())
                     }
                 };
-                Ok(Some(Ranked { top, total, facets }))
+                Ok(Some(Ranked { top, total, facets, doc_freqs: HashMap::new() }))
             }
         }
     }
 
     /// Hits for ranked documents: stored fields, the title and a snippet highlighted with
-    /// `words`, or the passage when the body has no match.
+    /// `words`, or the passage when the body has no match. `doc_freqs` holds document counts
+    /// in `all` the query already looked up.
     fn hydrate(
         &self,
         searcher: &Searcher,
         words: &str,
         ranked: Vec<(DocAddress, f32, Signals, Option<Passage>)>,
+        doc_freqs: &HashMap<Term, u64>,
     ) -> Result<Vec<SearchHit>, SearchError> {
         let highlight = self.highlight_query(words);
-        let titles = snippets(searcher, &*highlight, self.fields.title)?;
-        let bodies = snippets(searcher, &*highlight, self.fields.all)?;
+        let weights = self.highlight_weights(searcher, &*highlight, doc_freqs)?;
+        let titles = snippets(&weights, self.fields.title);
+        let bodies = snippets(&weights, self.fields.all);
         let mut hits = Vec::with_capacity(ranked.len());
         for (address, score, signals, passage) in ranked {
             let doc: TantivyDocument = searcher.doc(address)?;
@@ -413,6 +417,41 @@ impl FullTextIndex {
             });
         }
         Ok(hits)
+    }
+
+    /// What each word of `highlight` weighs in choosing a snippet, as tantivy's
+    /// `SnippetGenerator::create` weighs them (rarer words count more), for title and body
+    /// alike: by how many documents hold it in `all`, where the title's words are too (a word
+    /// no document holds is left out). Counts in `doc_freqs` are not looked up again; the
+    /// others are looked up once, not per field (the lookups in every segment's dictionary
+    /// were a twentieth of a long query's time).
+    fn highlight_weights(
+        &self,
+        searcher: &Searcher,
+        highlight: &dyn Query,
+        doc_freqs: &HashMap<Term, u64>,
+    ) -> Result<BTreeMap<String, Score>, SearchError> {
+        let mut words = BTreeSet::new();
+        let fields = [self.fields.title, self.fields.all];
+        highlight.query_terms(&mut |term, _| {
+            if fields.contains(&term.field())
+                && let Some(text) = term.value().as_str()
+            {
+                words.insert(text.to_owned());
+            }
+        });
+        let mut weights = BTreeMap::new();
+        for word in words {
+            let term = Term::from_field_text(self.fields.all, &word);
+            let documents = match doc_freqs.get(&term) {
+                Some(&documents) => documents,
+                None => searcher.doc_freq(&term)?,
+            };
+            if documents > 0 {
+                weights.insert(word, 1.0 / (1.0 + documents as Score));
+            }
+        }
+        Ok(weights)
     }
 
     /// The query's words (as [`split_compounds`] leaves them) in the title and in `all`, whose
@@ -533,6 +572,9 @@ struct Ranked {
     /// How many documents matched.
     total: usize,
     facets: Facets,
+    /// How many documents of the index hold each word of the scored field the query looked
+    /// up (none for a query with syntax), which its snippets need again.
+    doc_freqs: HashMap<Term, u64>,
 }
 
 /// What a query's restrictions let through.
@@ -663,26 +705,11 @@ fn merge_policy() -> LogMergePolicy {
     policy
 }
 
-/// Snippets of `field` marking the words of `query` in it, weighted as tantivy's
-/// `SnippetGenerator::create` weighs them (rarer words count more), with an analyzer that
-/// stems only the words that can match one of them ([`RememberingStemmer::only_for`]).
-fn snippets(searcher: &Searcher, query: &dyn Query, field: Field) -> Result<SnippetGenerator, SearchError> {
-    let mut found = BTreeSet::new();
-    query.query_terms(&mut |term, _| {
-        if term.field() == field {
-            found.insert(term.clone());
-        }
-    });
-    let mut terms = BTreeMap::new();
-    for term in found {
-        let Some(text) = term.value().as_str().map(str::to_owned) else { continue };
-        let documents = searcher.doc_freq(&term)?;
-        if documents > 0 {
-            terms.insert(text, 1.0 / (1.0 + documents as f32));
-        }
-    }
-    let analyzer = analyzer(RememberingStemmer::only_for(terms.keys()));
-    Ok(SnippetGenerator::new(terms, analyzer, field, SNIPPET_CHARS))
+/// Snippets of `field` marking the words `weights` holds, with an analyzer that stems only
+/// the words that can match one of them ([`RememberingStemmer::only_for`]).
+fn snippets(weights: &BTreeMap<String, Score>, field: Field) -> SnippetGenerator {
+    let analyzer = analyzer(RememberingStemmer::only_for(weights.keys()));
+    SnippetGenerator::new(weights.clone(), analyzer, field, SNIPPET_CHARS)
 }
 
 /// The item ids of `addresses`, in order, from the id column.

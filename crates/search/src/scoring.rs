@@ -8,6 +8,7 @@
 //! top hits are picked with one comparison per match. Scores are tantivy's: the same BM25
 //! weights, boosts and constant scores as [`PlainQuery::to_query`], summed.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tantivy::index::InvertedIndexReader;
@@ -190,7 +191,8 @@ impl PlainQuery {
             segments.push(SegmentMatches { scores, docs: matched, ranked });
             deferred_by_segment.push(deferred);
         }
-        let mut matches = Matches { segments, limit, offset };
+        let doc_freqs = self.scored.iter().map(|scored| scored.term.clone()).zip(doc_freqs).collect();
+        let mut matches = Matches { segments, limit, offset, doc_freqs };
         if deferred_by_segment.iter().all(Vec::is_empty) {
             return Ok(matches);
         }
@@ -283,6 +285,8 @@ pub(crate) struct Matches {
     segments: Vec<SegmentMatches>,
     limit: usize,
     offset: usize,
+    /// How many documents of the index hold each scored word.
+    doc_freqs: HashMap<Term, u64>,
 }
 
 /// One segment's live matches and their scores.
@@ -301,6 +305,11 @@ impl Matches {
     /// By segment ordinal.
     pub fn segments(&self) -> &[SegmentMatches] {
         &self.segments
+    }
+
+    /// How many documents of the index hold each of the query's scored words.
+    pub fn into_doc_freqs(self) -> HashMap<Term, u64> {
+        self.doc_freqs
     }
 
     /// How many documents matched.
