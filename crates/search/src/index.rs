@@ -15,7 +15,6 @@ use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, Quer
 use tantivy::schema::{
     FAST, Facet, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
-use tantivy::snippet::SnippetGenerator;
 use tantivy::{
     DocAddress, Index, IndexBuilder, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Score, Searcher,
     TantivyDocument, Term, Warmer,
@@ -24,6 +23,7 @@ use tantivy::{
 use crate::common_words::{CommonWords, Commonness};
 use crate::expansion;
 use crate::facets::{self, FacetCounter, FacetTables};
+use crate::highlight::Highlighter;
 use crate::hybrid::Candidate;
 use crate::passages::Passage;
 use crate::scoring::{LooseTerms, PlainQuery, ScoredTerm, Variant};
@@ -387,27 +387,25 @@ impl FullTextIndex {
     ) -> Result<Vec<SearchHit>, SearchError> {
         let highlight = self.highlight_query(words);
         let weights = self.highlight_weights(searcher, &*highlight, doc_freqs)?;
-        let titles = snippets(&weights, self.fields.title);
-        let bodies = snippets(&weights, self.fields.all);
+        let highlighter = snippets(&weights);
         let mut hits = Vec::with_capacity(ranked.len());
         for (address, score, signals, passage) in ranked {
             let doc: TantivyDocument = searcher.doc(address)?;
-            let title = titles.snippet_from_doc(&doc);
+            let title_text = stored(&doc, self.fields.title);
+            let title = highlighter.snippet(title_text.trim());
             let text = stored(&doc, self.fields.body);
-            let body = bodies.snippet(&text);
+            let body = highlighter.snippet(&text);
             let snippet = match passage {
-                Some(passage) if body.highlighted().is_empty() => passage_snippet(&text, passage),
-                _ => body.to_html(),
+                Some(passage) if body.is_empty() => passage_snippet(&text, passage),
+                _ => body.to_html(html_escape),
             };
             let engagement = stored(&doc, self.fields.engagement);
+            let title_highlighted =
+                if title.is_empty() { html_escape(&title_text) } else { title.to_html(html_escape) };
             hits.push(SearchHit {
                 id: stored(&doc, self.fields.id),
-                title: stored(&doc, self.fields.title),
-                title_highlighted: if title.highlighted().is_empty() {
-                    html_escape(&stored(&doc, self.fields.title))
-                } else {
-                    title.to_html()
-                },
+                title: title_text,
+                title_highlighted,
                 snippet,
                 score,
                 signals,
@@ -686,7 +684,7 @@ fn nesting(text: &str) -> usize {
 }
 
 /// The analyzer of [`ANALYZER`], with `stemmer` as its last step.
-fn analyzer(stemmer: RememberingStemmer) -> tantivy::tokenizer::TextAnalyzer {
+pub(crate) fn analyzer(stemmer: RememberingStemmer) -> tantivy::tokenizer::TextAnalyzer {
     use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
@@ -705,11 +703,12 @@ fn merge_policy() -> LogMergePolicy {
     policy
 }
 
-/// Snippets of `field` marking the words `weights` holds, with an analyzer that stems only
-/// the words that can match one of them ([`RememberingStemmer::only_for`]).
-fn snippets(weights: &BTreeMap<String, Score>, field: Field) -> SnippetGenerator {
+/// Snippets marking the words `weights` holds, with an analyzer that stems only the words
+/// that can match one of them ([`RememberingStemmer::only_for`]).
+fn snippets(weights: &BTreeMap<String, Score>) -> Highlighter {
     let analyzer = analyzer(RememberingStemmer::only_for(weights.keys()));
-    SnippetGenerator::new(weights.clone(), analyzer, field, SNIPPET_CHARS)
+    let weights = weights.iter().map(|(word, weight)| (word.clone(), *weight)).collect();
+    Highlighter::new(weights, analyzer, SNIPPET_CHARS)
 }
 
 /// The item ids of `addresses`, in order, from the id column.

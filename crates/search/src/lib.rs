@@ -15,6 +15,7 @@ mod expansion;
 mod facets;
 mod follow;
 mod graph;
+mod highlight;
 pub mod hybrid;
 pub mod index;
 pub mod indexer;
