@@ -4,10 +4,11 @@
 //! stored in the index's own commit, so index and checkpoint can never disagree: a deleted
 //! index directory starts again from position 0.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 
+use rustc_hash::FxHashMap;
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::merge_policy::LogMergePolicy;
@@ -386,8 +387,7 @@ impl FullTextIndex {
         doc_freqs: &HashMap<Term, u64>,
     ) -> Result<Vec<SearchHit>, SearchError> {
         let highlight = self.highlight_query(words);
-        let weights = self.highlight_weights(searcher, &*highlight, doc_freqs)?;
-        let highlighter = snippets(&weights);
+        let highlighter = snippets(self.highlight_weights(searcher, &*highlight, doc_freqs)?);
         let mut hits = Vec::with_capacity(ranked.len());
         for (address, score, signals, passage) in ranked {
             let doc: TantivyDocument = searcher.doc(address)?;
@@ -428,7 +428,7 @@ impl FullTextIndex {
         searcher: &Searcher,
         highlight: &dyn Query,
         doc_freqs: &HashMap<Term, u64>,
-    ) -> Result<BTreeMap<String, Score>, SearchError> {
+    ) -> Result<FxHashMap<String, Score>, SearchError> {
         let mut words = BTreeSet::new();
         let fields = [self.fields.title, self.fields.all];
         highlight.query_terms(&mut |term, _| {
@@ -438,7 +438,7 @@ impl FullTextIndex {
                 words.insert(text.to_owned());
             }
         });
-        let mut weights = BTreeMap::new();
+        let mut weights = FxHashMap::default();
         for word in words {
             let term = Term::from_field_text(self.fields.all, &word);
             let documents = match doc_freqs.get(&term) {
@@ -705,9 +705,8 @@ fn merge_policy() -> LogMergePolicy {
 
 /// Snippets marking the words `weights` holds, with an analyzer that stems only the words
 /// that can match one of them ([`RememberingStemmer::only_for`]).
-fn snippets(weights: &BTreeMap<String, Score>) -> Highlighter {
+fn snippets(weights: FxHashMap<String, Score>) -> Highlighter {
     let analyzer = analyzer(RememberingStemmer::only_for(weights.keys()));
-    let weights = weights.iter().map(|(word, weight)| (word.clone(), *weight)).collect();
     Highlighter::new(weights, analyzer, SNIPPET_CHARS)
 }
 

@@ -5,8 +5,8 @@
 //! per-match overhead was most of a short query's time at 200,000 documents (a third of the
 //! server's CPU under bench/search_http.sh). From the bit sets, the count is a popcount, the
 //! facet counts are taken a value at a time where that is cheaper ([`crate::facets`]), and the
-//! top hits are picked with one comparison per match. Scores are tantivy's: the same BM25
-//! weights, boosts and constant scores as [`PlainQuery::to_query`], summed.
+//! top hits are picked comparing 64 matches at once with the worst kept. Scores are tantivy's:
+//! the same BM25 weights, boosts and constant scores as [`PlainQuery::to_query`], summed.
 
 use std::collections::HashMap;
 use std::sync::Arc;
