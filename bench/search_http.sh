@@ -9,7 +9,8 @@
 #   bench/search_http.sh                 # COUNT=200000 SECONDS_PER=10
 #
 # The server runs pinned to core 0, the clients and wrk to core 1; semantic search is off
-# (--no-semantic): this measures the full-text path.
+# (--no-semantic): this measures the full-text path. Queries are timed once the server is idle
+# after the load (its segment merges done).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${DATA:-../shared/data}
@@ -27,6 +28,18 @@ cargo build --release --quiet --bin consailt
 serve_consailt --no-semantic
 taskset -c 1 python3 bench/search_http.py load "$base" "$cache/generated-$count.jsonl" "$data/scifact/queries.jsonl" "$out"
 key=$(cat "$out/api-key")
+# Queries are timed on a settled index: the load can leave segment merges running on the
+# server's core, and query figures should not depend on when they end. Wait until the server
+# has used at most 1% of a core for five seconds in a row, at most five minutes.
+settled=0
+for waited in $(seq 300); do
+    before=$(awk '{print $14 + $15}' "/proc/$server/stat")
+    sleep 1
+    after=$(awk '{print $14 + $15}' "/proc/$server/stat")
+    if [ $((after - before)) -le 1 ]; then settled=$((settled + 1)); else settled=0; fi
+    [ "$settled" -ge 5 ] && break
+done
+echo "bench: the server settled after ${waited} s" | tee "$out/settled.txt"
 for kind in short long; do
     PATHS="$out/$kind-paths.txt" taskset -c 1 wrk -t1 -c1 -d"${seconds}s" --latency -s bench/paths.lua \
         -H "Authorization: Bearer $key" "$base" >"$out/wrk-$kind.txt" 2>&1
