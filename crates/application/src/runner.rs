@@ -8,6 +8,7 @@ use domain::event::{AggregateEvent, EVENT_SCHEMA_VERSION};
 use domain::ids::OrgId;
 use domain::{Aggregate, DomainError, DomainEvent};
 use store::{Commit, CommitReceipt, EventMetadata, ExpectedVersion, NewEvent, StoreError, StreamAppend, StreamId};
+use time::OffsetDateTime;
 
 use crate::{App, AppError, Store};
 
@@ -35,6 +36,8 @@ impl<A> Loaded<A> {
 pub struct Executed {
     /// The stream version after the command (unchanged when it decided nothing).
     pub version: u64,
+    /// When its events were recorded; `None` when it decided nothing.
+    pub recorded_at: Option<OffsetDateTime>,
 }
 
 /// Aggregates that belong to one organization.
@@ -180,7 +183,7 @@ impl<S: Store> App<S> {
         let events = decide(&fresh.state)?;
         let count = events.len() as u64;
         match self.commit(vec![stage(&fresh, events)], metadata).await {
-            Ok(_) => Ok(Executed { version: count }),
+            Ok(receipt) => Ok(Executed { version: count, recorded_at: Some(receipt.recorded_at) }),
             Err(AppError::Store(StoreError::Conflict { actual, .. })) => {
                 Err(AppError::VersionConflict { expected: 0, actual })
             }
@@ -218,11 +221,13 @@ impl<S: Store> App<S> {
             }
             let events = decide(&loaded.state)?;
             if events.is_empty() {
-                return Ok(Executed { version: loaded.version });
+                return Ok(Executed { version: loaded.version, recorded_at: None });
             }
             let count = events.len() as u64;
             match self.commit(vec![stage(&loaded, events)], metadata.clone()).await {
-                Ok(_) => return Ok(Executed { version: loaded.version + count }),
+                Ok(receipt) => {
+                    return Ok(Executed { version: loaded.version + count, recorded_at: Some(receipt.recorded_at) });
+                }
                 Err(AppError::Store(StoreError::Conflict { actual, .. })) => {
                     if expected.is_some() || attempt >= MAX_ATTEMPTS {
                         return Err(AppError::VersionConflict { expected: loaded.version, actual });

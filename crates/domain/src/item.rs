@@ -123,6 +123,11 @@ impl Metadata {
     pub fn as_map(&self) -> &serde_json::Map<String, serde_json::Value> {
         &self.0
     }
+
+    /// The compact JSON encoding the read models store and answer.
+    pub fn to_json(&self) -> String {
+        serde_json::Value::Object(self.0.clone()).to_string()
+    }
 }
 
 fn json_kind(value: &serde_json::Value) -> &'static str {

@@ -62,14 +62,15 @@ impl Default for HttpSettings {
 /// What handlers share: the application service and the rate limits.
 #[derive(Debug, Clone)]
 pub struct AppState<S> {
-    pub app: App<S>,
+    /// Shared behind one `Arc`: axum clones the state for every extractor of every request.
+    pub app: Arc<App<S>>,
     pub limits: Arc<limits::RateLimits>,
 }
 
 /// Builds the whole router over `app`.
 pub fn router<S: Store>(app: App<S>, settings: &HttpSettings) -> Result<Router, String> {
     let limits = limits::RateLimits::new(settings.per_ip, settings.per_principal, settings.shared_counters.clone());
-    let state = AppState { app, limits: Arc::new(limits) };
+    let state = AppState { app: Arc::new(app), limits: Arc::new(limits) };
     let mut router = routes::router(state.clone())
         .merge(web::router(state.clone()))
         .fallback(error::unknown_route)

@@ -87,6 +87,34 @@ async fn etags_answer_304_and_if_match_prevents_lost_updates() {
         .expect(StatusCode::PRECONDITION_FAILED);
 }
 
+/// A create answers the item without reading it back; it must answer exactly what a read does.
+#[tokio::test]
+async fn a_created_item_answers_what_reading_it_answers() {
+    let api = Api::new().await;
+    let ada = api.sign_up("ada").await;
+    let category = api.create(&ada, "/api/v1/categories", json!({"name": "Strategy"})).await;
+    let engagement = api.create(&ada, "/api/v1/engagements", json!({"name": "Audit", "client": "Acme"})).await;
+    let bodies = [
+        json!({"kind": "note", "title": "Plain", "body": ""}),
+        json!({
+            "kind": "deliverable",
+            "title": "  Full  ",
+            "body": "Body with ünïcode and \"quotes\"",
+            "engagement_id": engagement,
+            "categories": [category],
+            "tags": ["Risk", " risk ", "Zeta", "alpha"],
+            "metadata": {"zeta": [1, 2.5, null], "alpha": {"b": true, "a": "x"}, "client_ref": "A-1"}
+        }),
+    ];
+    for body in bodies {
+        let created = api.post("/api/v1/items").token(&ada.access).json(body).send().await.expect(StatusCode::CREATED);
+        let id = created.body["id"].as_str().expect("id");
+        let read = api.get(&format!("/api/v1/items/{id}")).token(&ada.access).send().await.expect(StatusCode::OK);
+        assert_eq!(String::from_utf8_lossy(&created.raw), String::from_utf8_lossy(&read.raw));
+        assert_eq!(created.header("etag"), read.header("etag"));
+    }
+}
+
 #[tokio::test]
 async fn idempotent_posts_run_once_even_under_concurrent_retries() {
     let api = Arc::new(Api::new().await);

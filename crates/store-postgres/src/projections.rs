@@ -255,7 +255,7 @@ fn content_columns(content: &ItemContent) -> (String, String, String) {
     (
         json_list(content.categories.iter().map(|c| c.as_str())),
         json_list(content.tags.iter().map(|t| t.as_str())),
-        serde_json::Value::Object(content.metadata.as_map().clone()).to_string(),
+        content.metadata.to_json(),
     )
 }
 

@@ -111,7 +111,8 @@ async fn append_one(
         versions.insert(stream.to_owned(), unsigned(version, "stream_version")?);
     }
     check_versions(commit, &versions)?;
-    let rows = chain_commit(commit, &versions, rows::now(), tail)?;
+    let recorded_at = rows::now();
+    let rows = chain_commit(commit, &versions, recorded_at, tail)?;
     for (row, org) in &rows {
         insert_event(tx, row, *org).await?;
     }
@@ -121,6 +122,7 @@ async fn append_one(
     Ok(CommitReceipt {
         last_position: tail.position,
         stream_versions: commit.appends.iter().map(|a| advance(&mut versions, a)).collect(),
+        recorded_at,
     })
 }
 

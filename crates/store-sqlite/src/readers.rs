@@ -14,6 +14,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use store::StoreError;
 
+use crate::database::run_cached;
 use crate::error::sqlite;
 
 /// Idle connections kept; a burst beyond them opens more and closes the extra afterwards.
@@ -52,9 +53,9 @@ impl Readers {
     /// Runs `read` inside one read transaction, so that all its statements see one snapshot.
     pub(crate) fn snapshot<T>(&self, read: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         self.read(|conn| {
-            conn.execute_batch("BEGIN").map_err(sqlite)?;
+            run_cached(conn, "BEGIN").map_err(sqlite)?;
             let outcome = read(conn);
-            let ended = conn.execute_batch("COMMIT");
+            let ended = run_cached(conn, "COMMIT");
             outcome.and_then(|value| ended.map(|()| value).map_err(sqlite))
         })
     }

@@ -21,6 +21,7 @@ use store::chain::GENESIS;
 use store::{Commit, CommitReceipt, RecordedEvent, ReplayReport, StoreError};
 
 use crate::checkpoint::{self, Checkpointer};
+use crate::database::run_cached;
 use crate::error::{database, signed, sqlite, unsigned};
 use crate::rows::{now, to_micros};
 use crate::{SqliteConfig, projections, replay};
@@ -289,7 +290,7 @@ impl Writer {
         let conn = &self.conn;
         let streams: BTreeSet<&str> =
             commits.iter().flat_map(|c| c.appends.iter().map(|a| a.stream.as_str())).collect();
-        conn.execute_batch("BEGIN IMMEDIATE").map_err(sqlite)?;
+        run_cached(conn, "BEGIN IMMEDIATE").map_err(sqlite)?;
         let (mut tail, mut versions) = match self.known.lookup(&streams) {
             Some(known) => known,
             None => read_positions(conn, &streams)?,
@@ -306,10 +307,10 @@ impl Writer {
             let rows = chain_commit(commit, &versions, recorded_at, &mut tail)?;
             let savepoint = isolate && rows.iter().any(|(row, _)| projections::is_projected(&row.event_type));
             if savepoint {
-                conn.execute_batch("SAVEPOINT command").map_err(sqlite)?;
+                run_cached(conn, "SAVEPOINT command").map_err(sqlite)?;
             }
             match insert_and_project(conn, &rows) {
-                Ok(()) if savepoint => conn.execute_batch("RELEASE command").map_err(sqlite)?,
+                Ok(()) if savepoint => run_cached(conn, "RELEASE command").map_err(sqlite)?,
                 Ok(()) => {}
                 // A lone command's failure is its own: the transaction rolls back below.
                 Err(error) if savepoint || !isolate => {
@@ -325,6 +326,7 @@ impl Writer {
             let receipt = CommitReceipt {
                 last_position: tail.position,
                 stream_versions: commit.appends.iter().map(|a| advance(&mut versions, a)).collect(),
+                recorded_at,
             };
             outcomes.push(Ok(receipt));
         }
@@ -332,7 +334,7 @@ impl Writer {
             conn.execute_batch("ROLLBACK").map_err(sqlite)?;
             return Ok((outcomes, tail.position));
         }
-        conn.execute_batch("COMMIT").map_err(sqlite)?;
+        run_cached(conn, "COMMIT").map_err(sqlite)?;
         self.known.remember(tail, versions);
         Ok((outcomes, tail.position))
     }

@@ -115,6 +115,9 @@ pub struct CommitReceipt {
     pub last_position: u64,
     /// Each stream's version after the commit, in the order of [`Commit::appends`].
     pub stream_versions: Vec<u64>,
+    /// When the commit's events were recorded (to the microsecond, as stored): what the
+    /// projections wrote as their `created_at` or `updated_at`.
+    pub recorded_at: OffsetDateTime,
 }
 
 /// An event as stored in the log.

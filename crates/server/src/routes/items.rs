@@ -245,14 +245,14 @@ pub async fn create<S: Store>(
         tags: input.tags,
         metadata: input.metadata.map(serde_json::Value::Object),
     };
-    let created = state
+    let item = state
         .app
-        .create_item(
+        .create_item_view(
             who.ctx(),
             CreateItem { kind: input.kind, engagement: input.engagement_id, draft, supersedes: input.supersedes },
         )
         .await?;
-    respond_with(&state, who.ctx(), &created.id, StatusCode::CREATED).await
+    Ok(changed(StatusCode::CREATED, item.stream_version, &ItemResponse::from(item)))
 }
 
 async fn respond_with<S: Store>(

@@ -193,7 +193,7 @@ where
         return stream(&state.app, page.ctx(), work).await;
     }
     let (section, heading, back) = titled.await?;
-    let answer = work(state.app.clone(), page.ctx().clone(), None).await?;
+    let answer = work(App::clone(&state.app), page.ctx().clone(), None).await?;
     Ok(render(&AnswerPage { chrome: Some(page.chrome(section)), heading, back, answer }))
 }
 
