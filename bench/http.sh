@@ -48,6 +48,8 @@ fi
 if [ -z "${CONSAILT_BIN:-}" ]; then cargo build --release --bin consailt; fi
 CONSAILT=${CONSAILT_BIN:-target/release/consailt}
 OUT=bench/results/http-$(date -u +%Y%m%dT%H%M%SZ)
+. bench/steal.sh
+steal_start
 WORK=$(mktemp -d)
 mkdir -p "$OUT"
 RESULTS=$OUT/results.jsonl
@@ -198,3 +200,4 @@ for rep in $(seq "$REPS"); do
     PIDS=()
 done
 python3 bench/http_summary.py "$RESULTS" | tee "$OUT/summary.md"
+steal_report "$OUT/summary.md"

@@ -19,6 +19,8 @@ seconds=${SECONDS_PER:-10}
 venv=target/bench-venv
 out=bench/results/pipeline-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out"
+. bench/steal.sh
+steal_start
 for tool in wrk python3 curl; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install wrk)" >&2; exit 1; }
 done
@@ -52,4 +54,5 @@ PATHS="$out/hybrid-paths.txt" wrk -t2 -c8 -d"${seconds}s" --latency -s bench/pat
 python3 bench/wrk_result.py 1 hybrid consailt 8 "$out/wrk.txt" >"$out/wrk.json"
 rm -f "$out/api-key" "$out/docs.jsonl" "$out/passages.jsonl"
 python3 bench/pipeline.py summary "$out"
+steal_report "$out/steal.txt"
 echo "results in $out"

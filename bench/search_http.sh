@@ -19,6 +19,8 @@ seconds=${SECONDS_PER:-10}
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/consailt-bench
 out=bench/results/search-http-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out" "$cache"
+. bench/steal.sh
+steal_start
 for tool in wrk taskset python3 curl; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install wrk)" >&2; exit 1; }
 done
@@ -47,4 +49,5 @@ for kind in short long; do
 done
 rm -f "$out/api-key"
 python3 bench/search_http.py summary "$out"
+steal_report "$out/steal.txt"
 echo "results in $out"
