@@ -19,8 +19,6 @@ seconds=${SECONDS_PER:-10}
 venv=target/bench-venv
 out=bench/results/pipeline-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out"
-. bench/steal.sh
-steal_start
 for tool in wrk python3 curl; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install wrk)" >&2; exit 1; }
 done
@@ -38,6 +36,8 @@ cargo build --release --quiet -p consailt-bench --bin embed-bench
 model_dir=${CONSAILT_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/consailt/models/all-minilm-l6-v2}
 queries=$data/scifact/queries.jsonl
 
+. bench/steal.sh
+steal_start
 python3 bench/pipeline.py prepare "$data/scifact/corpus.jsonl" "$count" "$out"
 ./target/release/embed-bench --texts "$out/passages.jsonl" --vectors "$out/vectors.f32" --queries 1 >"$out/embed.json"
 rm -f "$out/vectors.f32"

@@ -19,14 +19,14 @@ seconds=${SECONDS_PER:-10}
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/consailt-bench
 out=bench/results/search-http-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out" "$cache"
-. bench/steal.sh
-steal_start
 for tool in wrk taskset python3 curl; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install wrk)" >&2; exit 1; }
 done
 cargo build --release --quiet --bin consailt
 [ -f "$cache/generated-$count.jsonl" ] || python3 bench/fulltext_docs.py "$data" "$count" "$cache/generated-$count.jsonl"
 . bench/serve_consailt.sh
+. bench/steal.sh
+steal_start
 serve_consailt --no-semantic
 taskset -c 1 python3 bench/search_http.py load "$base" "$cache/generated-$count.jsonl" "$data/scifact/queries.jsonl" "$out"
 key=$(cat "$out/api-key")
