@@ -31,7 +31,7 @@ PB=$CACHE/pocketbase-$PB_VERSION
 PASSWORD=plum-orchard-47-velvet-kayak
 
 for tool in wrk taskset python3 curl rustc; do
-    command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install wrk)" >&2; exit 1; }
+    command -v "$tool" >/dev/null || { echo "bench: $tool is missing (wrk: apt-get install wrk; rustc: the Rust toolchain)" >&2; exit 1; }
 done
 if [ ! -x "$PB" ]; then
     mkdir -p "$CACHE"

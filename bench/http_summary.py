@@ -1,5 +1,6 @@
 """Medians of bench/http.sh results as a Markdown table, with Consailt's ratio to PocketBase."""
 import json
+import math
 import statistics
 import sys
 from collections import defaultdict
@@ -40,7 +41,7 @@ if floor:
     ceilings = []
     for scenario in ["create", "get", "list", "health"]:
         base = med(runs.get((scenario, 1, "pocketbase"), []), "rps")
-        if base == base and base:  # not NaN: the scenario ran at one connection
+        if not math.isnan(base) and base:  # the scenario ran at one connection
             ceilings.append(f"{scenario} {rps / base:.2f}x")
     print()
     print(f"Loopback floor at one connection (`bench/http_floor.rs`, a server that only answers): "
