@@ -19,7 +19,7 @@ def med(rows, key):
 targets = {"create": "1.5x, p99 <= 7 ms at 16", "get": "2x", "list": "10x", "health": "2.5x"}
 print("| scenario | connections | PocketBase req/s (p50/p99 ms) | Consailt normal req/s (p50/p99 ms) | ratio | Consailt full req/s (p50/p99 ms) | ratio | target |")
 print("|---|---|---|---|---|---|---|---|")
-for scenario in ["create", "get", "list", "health"]:
+for scenario in targets:
     for conns in sorted({k[1] for k in runs if k[0] == scenario}):
         cells, base = [], None
         for target in ["pocketbase", "consailt-normal", "consailt-full"]:
@@ -39,7 +39,7 @@ floor = runs.get(("floor", 1, "floor"), [])
 if floor:
     rps = med(floor, "rps")
     ceilings = []
-    for scenario in ["create", "get", "list", "health"]:
+    for scenario in targets:
         base = med(runs.get((scenario, 1, "pocketbase"), []), "rps")
         if not math.isnan(base) and base:  # the scenario ran at one connection
             ceilings.append(f"{scenario} {rps / base:.2f}x")
