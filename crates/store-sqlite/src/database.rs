@@ -135,7 +135,11 @@ pub(crate) fn run_cached(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Re
 }
 
 /// A connection on the synchronous driver with the settings of [`options`] (WAL is a property
-/// of the database file, set by the migrating connection).
+/// of the database file, set by the migrating connection), but for `temp_store`: a statement
+/// that writes several rows (an item insert and its count trigger) keeps a statement journal,
+/// which in memory is kept in 1 KiB chunks, five mallocs and frees for every page a statement
+/// changes (a tenth of a busy writer's time); on the default store it is one 64 KiB buffer,
+/// spilled to a temporary file only beyond that.
 pub(crate) fn synchronous_connection(config: &SqliteConfig) -> rusqlite::Result<rusqlite::Connection> {
     use rusqlite::OpenFlags;
     let conn = rusqlite::Connection::open_with_flags(
@@ -144,7 +148,7 @@ pub(crate) fn synchronous_connection(config: &SqliteConfig) -> rusqlite::Result<
     )?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.execute_batch(&format!(
-        "PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+        "PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;",
         config.durability.pragma()
     ))?;
     conn.set_prepared_statement_cache_capacity(PREPARED_STATEMENTS);

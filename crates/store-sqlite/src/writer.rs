@@ -1,11 +1,12 @@
 //! The group-commit writer. Every append goes through one thread that owns the only writing
 //! connection: commands queue while a commit is being synced, and the next transaction takes
 //! them all (bounded by [`SqliteConfig::max_batch_events`](crate::SqliteConfig)). Versions are
-//! checked per command, so a conflict fails only that command; in a shared batch each command
-//! that projects runs in its own savepoint, so a projection refusing it (a duplicate email)
-//! fails only that command. The batch then commits with one fsync and every command is
-//! acknowledged. The thread runs SQLite synchronously (rusqlite, ADR 0005): a statement costs
-//! microseconds, where a round trip to an async driver's worker thread cost tens.
+//! checked per command, so a conflict fails only that command; a projection refusing a
+//! command in a shared batch (a duplicate email) fails only that command too, the batch being
+//! written again with a savepoint per command. The batch then commits with one fsync and every
+//! command is acknowledged. The thread runs SQLite synchronously (rusqlite, ADR 0005): a
+//! statement costs microseconds, where a round trip to an async driver's worker thread cost
+//! tens.
 
 use std::collections::HashMap;
 
@@ -242,10 +243,13 @@ impl Writer {
             let next = match receiver.try_recv() {
                 Ok(request) => request,
                 Err(_) if self.linger.is_zero() => return None,
-                Err(_) => match self.runtime.block_on(tokio::time::timeout_at(deadline, receiver.recv())) {
-                    Ok(Some(request)) => request,
-                    _ => return None,
-                },
+                // The timer is created inside the runtime: this thread is not one of its own.
+                Err(_) => {
+                    match self.runtime.block_on(async { tokio::time::timeout_at(deadline, receiver.recv()).await }) {
+                        Ok(Some(request)) => request,
+                        _ => return None,
+                    }
+                }
             };
             match next {
                 WriteRequest::Commit { commit, reply } => {
@@ -282,11 +286,27 @@ impl Writer {
     }
 
     /// Writes the batch in one transaction. Versions are checked in memory, against what this
-    /// writer knows or else one lookup per stream of the batch. In a batch of several commands,
-    /// each that projects runs in its own savepoint: a projection that refuses its command (a
-    /// duplicate email) rolls back that command alone. A failure of the transaction itself is
-    /// returned, and nothing of the batch is written.
-    fn write(&mut self, commits: &[&Commit]) -> Result<(Vec<Result<CommitReceipt, StoreError>>, u64), StoreError> {
+    /// writer knows or else one lookup per stream of the batch. A projection may refuse its
+    /// command (a duplicate email), which must fail that command alone; savepoints would
+    /// isolate each command, but they copy every page a command touches into a statement
+    /// journal (3% of a busy server's CPU under concurrent creates). So a batch of several
+    /// commands is first written without them, and only when a command fails is the
+    /// transaction rolled back and the batch written again with a savepoint per projecting
+    /// command. A failure of the transaction itself is returned, and nothing of the batch is
+    /// written.
+    fn write(&mut self, commits: &[&Commit]) -> Result<Written, StoreError> {
+        let isolation = if commits.len() > 1 { Isolation::Optimistic } else { Isolation::Alone };
+        match self.write_with(commits, isolation)? {
+            Some(written) => Ok(written),
+            None => Ok(self
+                .write_with(commits, Isolation::Savepoints)?
+                .unwrap_or_else(|| unreachable!("with savepoints a failing command is rolled back alone"))),
+        }
+    }
+
+    /// One attempt at [`Self::write`]; `None` when an optimistic attempt met a failing command
+    /// and rolled the whole transaction back.
+    fn write_with(&mut self, commits: &[&Commit], isolation: Isolation) -> Result<Option<Written>, StoreError> {
         let conn = &self.conn;
         let streams: BTreeSet<&str> =
             commits.iter().flat_map(|c| c.appends.iter().map(|a| a.stream.as_str())).collect();
@@ -296,7 +316,6 @@ impl Writer {
             None => read_positions(conn, &streams)?,
         };
         let recorded_at = now();
-        let isolate = commits.len() > 1;
         let mut outcomes = Vec::with_capacity(commits.len());
         for commit in commits {
             if let Err(conflict) = check_versions(commit, &versions) {
@@ -305,15 +324,20 @@ impl Writer {
             }
             let before = tail;
             let rows = chain_commit(commit, &versions, recorded_at, &mut tail)?;
-            let savepoint = isolate && rows.iter().any(|(row, _)| projections::is_projected(&row.event_type));
+            let savepoint = isolation == Isolation::Savepoints
+                && rows.iter().any(|(row, _)| projections::is_projected(&row.event_type));
             if savepoint {
                 run_cached(conn, "SAVEPOINT command").map_err(sqlite)?;
             }
             match insert_and_project(conn, &rows) {
                 Ok(()) if savepoint => run_cached(conn, "RELEASE command").map_err(sqlite)?,
                 Ok(()) => {}
+                Err(_) if isolation == Isolation::Optimistic => {
+                    conn.execute_batch("ROLLBACK").map_err(sqlite)?;
+                    return Ok(None);
+                }
                 // A lone command's failure is its own: the transaction rolls back below.
-                Err(error) if savepoint || !isolate => {
+                Err(error) if savepoint || isolation == Isolation::Alone => {
                     if savepoint {
                         conn.execute_batch("ROLLBACK TO command; RELEASE command").map_err(sqlite)?;
                     }
@@ -332,12 +356,26 @@ impl Writer {
         }
         if outcomes.iter().all(Result::is_err) {
             conn.execute_batch("ROLLBACK").map_err(sqlite)?;
-            return Ok((outcomes, tail.position));
+            return Ok(Some((outcomes, tail.position)));
         }
         run_cached(conn, "COMMIT").map_err(sqlite)?;
         self.known.remember(tail, versions);
-        Ok((outcomes, tail.position))
+        Ok(Some((outcomes, tail.position)))
     }
+}
+
+/// Each command's outcome, and the log position the batch reached.
+type Written = (Vec<Result<CommitReceipt, StoreError>>, u64);
+
+/// How [`Writer::write_with`] keeps one command's failure from failing the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Isolation {
+    /// The batch's only command: its failure rolls the transaction back.
+    Alone,
+    /// No savepoints: the first failure rolls the transaction back for another attempt.
+    Optimistic,
+    /// A savepoint around each command that projects.
+    Savepoints,
 }
 
 /// Reads, inside the batch's transaction, the tail of the hash chain and the current version
