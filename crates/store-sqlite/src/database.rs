@@ -138,7 +138,7 @@ pub(crate) fn run_cached(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Re
 /// of the database file, set by the migrating connection), but for `temp_store`: a statement
 /// that writes several rows (an item insert and its count trigger) keeps a statement journal,
 /// which in memory is kept in 1 KiB chunks, five mallocs and frees for every page a statement
-/// changes (a tenth of a busy writer's time); on the default store it is one 64 KiB buffer,
+/// changes (4% of a busy server's CPU under concurrent creates); on the default store it is one 64 KiB buffer,
 /// spilled to a temporary file only beyond that.
 pub(crate) fn synchronous_connection(config: &SqliteConfig) -> rusqlite::Result<rusqlite::Connection> {
     use rusqlite::OpenFlags;

@@ -27,8 +27,10 @@ fn registration(n: usize, email: &str) -> (StreamId, NewEvent) {
 async fn a_refused_command_fails_alone_in_a_shared_batch() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut config = SqliteConfig::new(dir.path().join("consailt.db"));
-    // Long enough that every command below is queued before the first batch commits.
-    config.linger = Duration::from_millis(300);
+    // The writer takes the first command, then waits for the seven others (a batch closes at
+    // eight events) for as long as a busy machine may take to queue them.
+    config.max_batch_events = 8;
+    config.linger = Duration::from_secs(10);
     let store = SqliteStore::open(config).await.expect("open store");
 
     // Eight registrations; the last reuses the fourth's email, which the users table refuses.
