@@ -56,3 +56,25 @@ async fn every_documented_operation_is_routed() {
     }
     assert_eq!(operations, 60, "every route of the API is documented");
 }
+
+/// List entries are rendered by the read model, not serialized from the schema's type: the
+/// document must still name exactly the fields an entry has.
+#[tokio::test]
+async fn item_list_entries_have_the_documented_fields() {
+    let api = Api::new().await;
+    let owner = api.sign_up("lists").await;
+    api.create(&owner, "/api/v1/items", serde_json::json!({"kind": "note", "title": "Listed", "tags": ["a"]})).await;
+    let document = api.get("/api/v1/openapi.json").send().await.expect(StatusCode::OK).body;
+    let schema = &document["components"]["schemas"]["ItemListEntry"];
+    let mut documented: Vec<&String> = schema["properties"].as_object().expect("properties").keys().collect();
+    let list = api.get("/api/v1/items").token(&owner.access).send().await.expect(StatusCode::OK).body;
+    let mut served: Vec<&String> = list["data"][0].as_object().expect("an entry").keys().collect();
+    documented.sort();
+    served.sort();
+    assert_eq!(documented, served);
+    let required: Vec<&str> =
+        schema["required"].as_array().expect("required").iter().filter_map(|name| name.as_str()).collect();
+    for name in &required {
+        assert!(!list["data"][0][name].is_null(), "{name} is required but null");
+    }
+}

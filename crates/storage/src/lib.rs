@@ -14,8 +14,8 @@ use store::auth::{
 use store::embeddings::{EmbeddingChange, EmbeddingStore, ItemEmbedding};
 use store::read_model::{
     CategoryView, EngagementFilter, EngagementSummary, EngagementView, ItemFilter, ItemSummary, ItemVersionContent,
-    ItemVersionView, ItemView, MembershipView, OrganizationView, Page, PageRequest, TagCount, TemplateView,
-    UserMembership, UserView,
+    ItemVersionView, ItemView, MembershipView, OrganizationView, Page, PageRequest, RenderedJson, TagCount,
+    TemplateView, UserMembership, UserView,
 };
 use store::search_history::{SearchHistory, SearchRecord};
 use store::{Commit, CommitReceipt, EventStore, ReadModels, RecordedEvent, ReplayReport, StoreError, StreamId};
@@ -183,6 +183,14 @@ impl ReadModels for Storage {
         page: &PageRequest,
     ) -> Result<Page<ItemSummary>, StoreError> {
         each!(self, s => s.list_items(org, filter, page).await)
+    }
+    async fn list_item_entries(
+        &self,
+        org: &str,
+        filter: &ItemFilter,
+        page: &PageRequest,
+    ) -> Result<Page<RenderedJson>, StoreError> {
+        each!(self, s => s.list_item_entries(org, filter, page).await)
     }
     async fn item_version(&self, org: &str, id: &str, version: u32) -> Result<Option<ItemVersionContent>, StoreError> {
         each!(self, s => s.item_version(org, id, version).await)

@@ -23,6 +23,14 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "item embeddings", include_str!("../migrations/0006_item_embeddings.sql")),
     (7, "ai ledger", include_str!("../migrations/0007_ai_ledger.sql")),
     (8, "ai transcripts", include_str!("../migrations/0008_ai_transcripts.sql")),
+    (
+        9,
+        "rendered item list entries",
+        concat!(
+            include_str!("../migrations/0009_item_list_entries.sql"),
+            include_str!("../migrations/item_counts_triggers.sql")
+        ),
+    ),
 ];
 
 /// The triggers that keep `item_counts` exact; replay drops them for its bulk load and creates

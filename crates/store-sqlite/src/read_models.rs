@@ -8,8 +8,8 @@ use sqlx::Sqlite;
 
 use store::read_model::{
     CategoryView, EngagementFilter, EngagementSummary, EngagementView, ItemFilter, ItemSummary, ItemVersionContent,
-    ItemVersionView, ItemView, Keyset, KeysetValue, MembershipView, OrganizationView, Page, PageRequest, SortKey,
-    TagCount, TemplateView, UserMembership, UserView,
+    ItemVersionView, ItemView, Keyset, KeysetValue, MembershipView, OrganizationView, Page, PageRequest, RenderedJson,
+    SortKey, TagCount, TemplateView, UserMembership, UserView,
 };
 use store::{ReadModels, RecordedEvent, StoreError};
 
@@ -121,24 +121,91 @@ impl SqliteStore {
             let total: i64 = count.row(conn, |row| row.get(0))?;
             let mut statement = conn.prepare_cached(&query.text).map_err(sqlite)?;
             let mut rows = statement.query(rusqlite::params_from_iter(&query.params)).map_err(sqlite)?;
-            let mut mapped = Vec::with_capacity(page.limit as usize);
+            let limit = page.limit as usize;
+            let mut mapped = Vec::with_capacity(limit);
             let mut next = None;
             let mut last: Option<Keyset> = None;
             while let Some(row) = rows.next().map_err(sqlite)? {
-                if mapped.len() == page.limit as usize {
+                if mapped.len() == limit {
                     next = last.take();
                     break;
                 }
-                let value = match row.get_ref(sort_value).map_err(sqlite)? {
-                    ValueRef::Text(text) => KeysetValue::Text(String::from_utf8_lossy(text).into_owned()),
-                    ValueRef::Integer(micros) => KeysetValue::Micros(micros),
-                    other => return Err(StoreError::Corrupt(format!("sort value {other:?} in {table}"))),
-                };
-                last = Some(Keyset { value, id: row.get(0).map_err(sqlite)? });
+                // Only the page's last row can continue it: the others' keys are never read.
+                if mapped.len() + 1 == limit {
+                    let value = match row.get_ref(sort_value).map_err(sqlite)? {
+                        ValueRef::Text(text) => KeysetValue::Text(String::from_utf8_lossy(text).into_owned()),
+                        ValueRef::Integer(micros) => KeysetValue::Micros(micros),
+                        other => return Err(StoreError::Corrupt(format!("sort value {other:?} in {table}"))),
+                    };
+                    last = Some(Keyset { value, id: row.get(0).map_err(sqlite)? });
+                }
                 mapped.push(map(row)?);
             }
             Ok(Page { rows: mapped, next, total: unsigned(total, "count")? })
         })
+    }
+
+    /// One page of items matching `filter` (see [`SqliteStore::keyset_page`] for `columns` and
+    /// `map`), its total from the `item_counts` projection where the filter allows.
+    fn items_page<T>(
+        &self,
+        org: &str,
+        filter: &ItemFilter,
+        page: &PageRequest,
+        columns: &str,
+        map: impl Fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Page<T>, StoreError> {
+        let conditions = |query: &mut Sql| {
+            query.push(" WHERE org_id = ").bind(org.to_owned());
+            query.push(if filter.trashed { " AND trashed_at IS NOT NULL" } else { " AND trashed_at IS NULL" });
+            for (column, value) in
+                [("engagement_id", &filter.engagement), ("status", &filter.status), ("kind", &filter.kind)]
+            {
+                if let Some(value) = value {
+                    query.push(&format!(" AND {column} = ")).bind(value.clone());
+                }
+            }
+            if let Some(category) = &filter.category {
+                query
+                    .push(" AND id IN (SELECT item_id FROM item_categories WHERE org_id = ")
+                    .bind(org.to_owned())
+                    .push(" AND category_id = ")
+                    .bind(category.clone())
+                    .push(")");
+            }
+            if let Some(tag) = &filter.tag {
+                query
+                    .push(" AND EXISTS (SELECT 1 FROM json_each(items.tags) WHERE value = ")
+                    .bind(tag.clone())
+                    .push(")");
+            }
+            if let Some(visible) = &filter.engagements_visible {
+                query.push(" AND engagement_id IN (SELECT value FROM json_each(").bind(json_array(visible)).push("))");
+            }
+        };
+        // Totals come from the `item_counts` projection unless a category or tag narrows the
+        // list, which only a count over the items can answer.
+        let total = |query: &mut Sql| {
+            if filter.category.is_some() || filter.tag.is_some() {
+                query.push("COUNT(*) FROM items");
+                conditions(query);
+                return;
+            }
+            query.push("COALESCE(SUM(item_count), 0) FROM item_counts WHERE org_id = ").bind(org.to_owned());
+            query.push(" AND trashed = ").bind(i64::from(filter.trashed));
+            for (column, value) in [("status", &filter.status), ("kind", &filter.kind)] {
+                if let Some(value) = value {
+                    query.push(&format!(" AND {column} = ")).bind(value.clone());
+                }
+            }
+            if let Some(engagement) = &filter.engagement {
+                query.push(" AND engagement_id = ").bind(engagement.clone());
+            }
+            if let Some(visible) = &filter.engagements_visible {
+                query.push(" AND engagement_id IN (SELECT value FROM json_each(").bind(json_array(visible)).push("))");
+            }
+        };
+        self.keyset_page("items", columns, page, conditions, total, map)
     }
 }
 
@@ -407,59 +474,9 @@ impl ReadModels for SqliteStore {
         filter: &ItemFilter,
         page: &PageRequest,
     ) -> Result<Page<ItemSummary>, StoreError> {
-        let conditions = |query: &mut Sql| {
-            query.push(" WHERE org_id = ").bind(org.to_owned());
-            query.push(if filter.trashed { " AND trashed_at IS NOT NULL" } else { " AND trashed_at IS NULL" });
-            for (column, value) in
-                [("engagement_id", &filter.engagement), ("status", &filter.status), ("kind", &filter.kind)]
-            {
-                if let Some(value) = value {
-                    query.push(&format!(" AND {column} = ")).bind(value.clone());
-                }
-            }
-            if let Some(category) = &filter.category {
-                query
-                    .push(" AND id IN (SELECT item_id FROM item_categories WHERE org_id = ")
-                    .bind(org.to_owned())
-                    .push(" AND category_id = ")
-                    .bind(category.clone())
-                    .push(")");
-            }
-            if let Some(tag) = &filter.tag {
-                query
-                    .push(" AND EXISTS (SELECT 1 FROM json_each(items.tags) WHERE value = ")
-                    .bind(tag.clone())
-                    .push(")");
-            }
-            if let Some(visible) = &filter.engagements_visible {
-                query.push(" AND engagement_id IN (SELECT value FROM json_each(").bind(json_array(visible)).push("))");
-            }
-        };
-        // Totals come from the `item_counts` projection unless a category or tag narrows the
-        // list, which only a count over the items can answer.
-        let total = |query: &mut Sql| {
-            if filter.category.is_some() || filter.tag.is_some() {
-                query.push("COUNT(*) FROM items");
-                conditions(query);
-                return;
-            }
-            query.push("COALESCE(SUM(item_count), 0) FROM item_counts WHERE org_id = ").bind(org.to_owned());
-            query.push(" AND trashed = ").bind(i64::from(filter.trashed));
-            for (column, value) in [("status", &filter.status), ("kind", &filter.kind)] {
-                if let Some(value) = value {
-                    query.push(&format!(" AND {column} = ")).bind(value.clone());
-                }
-            }
-            if let Some(engagement) = &filter.engagement {
-                query.push(" AND engagement_id = ").bind(engagement.clone());
-            }
-            if let Some(visible) = &filter.engagements_visible {
-                query.push(" AND engagement_id IN (SELECT value FROM json_each(").bind(json_array(visible)).push("))");
-            }
-        };
         let columns = "id, kind, status, title, engagement_id, author_id, categories, tags, version, trashed_at, \
                        created_at, updated_at";
-        self.keyset_page("items", columns, page, conditions, total, |row| {
+        self.items_page(org, filter, page, columns, |row| {
             let column = |index: usize| row.get(index).map_err(sqlite);
             Ok(ItemSummary {
                 id: column(0)?,
@@ -476,6 +493,16 @@ impl ReadModels for SqliteStore {
                 updated_at: from_micros(row.get(11).map_err(sqlite)?)?,
             })
         })
+    }
+
+    /// Reads the entries the `list_entry` column keeps rendered (migration 0009).
+    async fn list_item_entries(
+        &self,
+        org: &str,
+        filter: &ItemFilter,
+        page: &PageRequest,
+    ) -> Result<Page<RenderedJson>, StoreError> {
+        self.items_page(org, filter, page, "id, list_entry", |row| Ok(RenderedJson(row.get(1).map_err(sqlite)?)))
     }
 
     async fn item_version(&self, org: &str, id: &str, version: u32) -> Result<Option<ItemVersionContent>, StoreError> {

@@ -2,7 +2,7 @@
 //! the items of the engagements they are a member of.
 
 use domain::role::Role;
-use store::read_model::{ItemFilter, ItemSummary, Page, PageRequest};
+use store::read_model::{ItemFilter, ItemSummary, Page, PageRequest, RenderedJson};
 
 use crate::{App, AppError, Store, TenantContext};
 
@@ -11,13 +11,30 @@ impl<S: Store> App<S> {
     pub async fn list_items(
         &self,
         ctx: &TenantContext,
-        mut filter: ItemFilter,
+        filter: ItemFilter,
         page: &PageRequest,
     ) -> Result<Page<ItemSummary>, AppError> {
+        let filter = self.visible_items(ctx, filter).await?;
+        Ok(self.store.list_items(ctx.org.as_str(), &filter, page).await?)
+    }
+
+    /// The page [`App::list_items`] answers, each entry rendered as the API's JSON object.
+    pub async fn list_item_entries(
+        &self,
+        ctx: &TenantContext,
+        filter: ItemFilter,
+        page: &PageRequest,
+    ) -> Result<Page<RenderedJson>, AppError> {
+        let filter = self.visible_items(ctx, filter).await?;
+        Ok(self.store.list_item_entries(ctx.org.as_str(), &filter, page).await?)
+    }
+
+    /// `filter` narrowed to what the caller may see.
+    async fn visible_items(&self, ctx: &TenantContext, mut filter: ItemFilter) -> Result<ItemFilter, AppError> {
         if ctx.role == Role::Guest {
             filter.engagements_visible = Some(self.guest_engagements(ctx).await?);
         }
-        Ok(self.store.list_items(ctx.org.as_str(), &filter, page).await?)
+        Ok(filter)
     }
 
     /// The engagements a guest is a member of.

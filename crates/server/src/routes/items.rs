@@ -10,13 +10,13 @@ use time::OffsetDateTime;
 use application::commands::create_item::{CreateItem, ItemDraft};
 use application::{Store, TenantContext};
 use domain::item::{ItemKind, ItemStatus};
-use store::read_model::{ItemFilter, ItemSummary, ItemVersionContent, ItemVersionView, ItemView};
+use store::read_model::{ItemFilter, ItemVersionContent, ItemVersionView, ItemView};
 
 use crate::AppState;
 use crate::auth::{Authorized, perm};
 use crate::error::ApiError;
 use crate::extract::{Body, IfMatch, Path, Query, changed, versioned};
-use crate::pagination::{ListResponse, encode_keyset, page_request, paginate};
+use crate::pagination::{ListResponse, RenderedListResponse, encode_keyset, page_request, paginate};
 
 fn metadata_json(raw: &str) -> serde_json::Value {
     serde_json::from_str(raw).unwrap_or_else(|_| serde_json::json!({}))
@@ -69,7 +69,10 @@ impl From<ItemView> for ItemResponse {
     }
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+// The schema of an entry of `GET /items` and `GET /trash` only: the entries themselves are
+// rendered by the read model as the JSON of `store::read_model::ItemSummary`, and the test
+// `item_list_entries_have_the_documented_fields` holds the two to the same fields.
+#[derive(Debug, utoipa::ToSchema)]
 pub struct ItemListEntry {
     pub id: String,
     pub kind: String,
@@ -80,31 +83,9 @@ pub struct ItemListEntry {
     pub categories: Vec<String>,
     pub tags: Vec<String>,
     pub version: u32,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub trashed_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
-}
-
-impl From<ItemSummary> for ItemListEntry {
-    fn from(i: ItemSummary) -> Self {
-        Self {
-            id: i.id,
-            kind: i.kind,
-            status: i.status,
-            title: i.title,
-            engagement_id: i.engagement_id,
-            author_id: i.author_id,
-            categories: i.categories,
-            tags: i.tags,
-            version: i.version,
-            trashed_at: i.trashed_at,
-            created_at: i.created_at,
-            updated_at: i.updated_at,
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -131,7 +112,7 @@ async fn list_page<S: Store>(
     ctx: &TenantContext,
     query: ItemListQuery,
     trashed: bool,
-) -> Result<Json<ListResponse<ItemListEntry>>, ApiError> {
+) -> Result<RenderedListResponse, ApiError> {
     let page = page_request(query.limit, query.cursor.as_deref(), query.sort.as_deref())?;
     let filter = ItemFilter {
         engagement: query.engagement,
@@ -142,12 +123,12 @@ async fn list_page<S: Store>(
         trashed,
         engagements_visible: None,
     };
-    let result = state.app.list_items(ctx, filter, &page).await?;
-    Ok(Json(ListResponse {
-        data: result.rows.into_iter().map(Into::into).collect(),
+    let result = state.app.list_item_entries(ctx, filter, &page).await?;
+    Ok(RenderedListResponse {
+        data: result.rows,
         next_cursor: result.next.map(|k| encode_keyset(&k, &page)),
-        total: Some(result.total),
-    }))
+        total: result.total,
+    })
 }
 
 /// `GET /items`: live items, filtered and sorted, with the exact total.
@@ -163,7 +144,7 @@ pub async fn list<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ReadItems>,
     Query(query): Query<ItemListQuery>,
-) -> Result<Json<ListResponse<ItemListEntry>>, ApiError> {
+) -> Result<RenderedListResponse, ApiError> {
     list_page(&state, who.ctx(), query, false).await
 }
 
@@ -180,7 +161,7 @@ pub async fn trash<S: Store>(
     State(state): State<AppState<S>>,
     who: Authorized<perm::ReadItems>,
     Query(query): Query<ItemListQuery>,
-) -> Result<Json<ListResponse<ItemListEntry>>, ApiError> {
+) -> Result<RenderedListResponse, ApiError> {
     list_page(&state, who.ctx(), query, true).await
 }
 
