@@ -53,7 +53,10 @@ pub async fn idempotency<S: Store>(State(state): State<AppState<S>>, request: Re
     };
     let fingerprint = {
         let mut hash = Sha256::new();
-        hash.update(parts.uri.path().as_bytes());
+        // The path below the API's root, as fingerprints stored while the API was a nested
+        // router were made of: a retry across an upgrade still matches its first attempt.
+        let path = parts.uri.path();
+        hash.update(path.strip_prefix("/api/v1").unwrap_or(path).as_bytes());
         hash.update(b"\n");
         hash.update(parts.uri.query().unwrap_or_default().as_bytes());
         hash.update(b"\n");
