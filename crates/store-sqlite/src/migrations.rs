@@ -7,7 +7,7 @@ use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 
 /// Every migration this binary knows, in order.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "event log", include_str!("../migrations/0001_event_log.sql")),
     (2, "read models", include_str!("../migrations/0002_read_models.sql")),
     (3, "security state and list indexes", include_str!("../migrations/0003_security.sql")),
@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
             include_str!("../migrations/item_counts_triggers.sql")
         ),
     ),
+    (10, "item list entries in the list index", include_str!("../migrations/0010_item_list_entries_in_index.sql")),
 ];
 
 /// The triggers that keep `item_counts` exact; replay drops them for its bulk load and creates
