@@ -61,7 +61,11 @@ impl Throttle {
             let window = self.limit.window;
             windows.retain(|_, w| now - w.started < window);
         }
-        let entry = windows.entry(key.to_owned()).or_insert(Window { started: now, count: 0 });
+        // A known key (every request but a client's first) is looked up without copying it.
+        let entry = match windows.get_mut(key) {
+            Some(entry) => entry,
+            None => windows.entry(key.to_owned()).or_insert(Window { started: now, count: 0 }),
+        };
         if now - entry.started >= self.limit.window {
             *entry = Window { started: now, count: 0 };
         }
