@@ -16,6 +16,7 @@ use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, Quer
 use tantivy::schema::{
     FAST, Facet, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
+use tantivy::tokenizer::{TextAnalyzer, TextAnalyzerBuilder, Tokenizer};
 use tantivy::{
     DocAddress, Index, IndexBuilder, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Score, Searcher,
     TantivyDocument, Term, Warmer,
@@ -154,7 +155,7 @@ impl FullTextIndex {
         let directory = MmapDirectory::open(dir).map_err(|e| SearchError::Index(e.to_string()))?;
         let settings = IndexSettings { docstore_blocksize: DOCSTORE_BLOCK, ..IndexSettings::default() };
         let index = IndexBuilder::new().schema(schema).settings(settings).open_or_create(directory)?;
-        index.tokenizers().register(ANALYZER, analyzer(RememberingStemmer::default()));
+        index.tokenizers().register(ANALYZER, analyzer());
         // Validate what was opened: the checkpoint must parse and every segment must load.
         read_checkpoint(&index)?;
         let facet_tables = Arc::new(FacetTables::default());
@@ -683,15 +684,24 @@ fn nesting(text: &str) -> usize {
     deepest
 }
 
-/// The analyzer of [`ANALYZER`], with `stemmer` as its last step.
-pub(crate) fn analyzer(stemmer: RememberingStemmer) -> tantivy::tokenizer::TextAnalyzer {
-    use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
+/// The analyzer of [`ANALYZER`].
+pub(crate) fn analyzer() -> TextAnalyzer {
+    words().filter(RememberingStemmer).build()
+}
+
+/// [`analyzer`] without its last step: the words lowercased and folded, not stemmed.
+pub(crate) fn unstemmed_analyzer() -> TextAnalyzer {
+    words().build()
+}
+
+/// Words split at anything not a letter or digit, those of 40 bytes or more dropped,
+/// lowercased, accents folded.
+fn words() -> TextAnalyzerBuilder<impl Tokenizer> {
+    use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer};
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .filter(stemmer)
-        .build()
 }
 
 /// Segments are merged by size class from 1,000 documents up: tantivy's default treats every
@@ -703,14 +713,11 @@ fn merge_policy() -> LogMergePolicy {
     policy
 }
 
-/// Snippets marking the words `weights` holds, with an analyzer that stems only the words
-/// that can match one of them ([`RememberingStemmer::only_for`]).
+/// Snippets marking the words `weights` holds (by stem).
 fn snippets(weights: FxHashMap<String, Score>) -> Highlighter {
-    let analyzer = analyzer(RememberingStemmer::only_for(weights.keys()));
-    Highlighter::new(weights, analyzer, SNIPPET_CHARS)
+    Highlighter::new(weights, unstemmed_analyzer(), SNIPPET_CHARS)
 }
 
-/// The item ids of `addresses`, in order, from the id column.
 fn ids_of(searcher: &Searcher, addresses: impl IntoIterator<Item = DocAddress>) -> Result<Vec<String>, SearchError> {
     let mut columns = HashMap::new();
     let mut ids = Vec::new();
