@@ -62,6 +62,8 @@ const MAX_NESTING: usize = 16;
 /// The analyzer of every text field: words split at anything not a letter or digit,
 /// lowercased, accents folded ("café" finds "cafe"), English (Porter 2) stems.
 const ANALYZER: &str = "consailt_english";
+/// Words of this many bytes or more are not indexed (nor marked in snippets).
+pub(crate) const LONGEST_WORD: usize = 40;
 
 #[derive(Debug, Clone, Copy)]
 struct Fields {
@@ -694,12 +696,12 @@ pub(crate) fn unstemmed_analyzer() -> TextAnalyzer {
     words().build()
 }
 
-/// Words split at anything not a letter or digit, those of 40 bytes or more dropped,
+/// Words split at anything not a letter or digit, those of [`LONGEST_WORD`] bytes or more dropped,
 /// lowercased, accents folded.
 fn words() -> TextAnalyzerBuilder<impl Tokenizer> {
     use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer};
     TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
+        .filter(RemoveLongFilter::limit(LONGEST_WORD))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
 }
