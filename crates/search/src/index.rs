@@ -180,9 +180,19 @@ impl FullTextIndex {
         read_checkpoint(&self.index)
     }
 
-    /// Applies a batch of changes and commits them with the log position they reach; searches
-    /// see them when this returns.
+    /// Applies a batch of changes and commits them, with those staged before, at the log
+    /// position they reach; searches see them when this returns.
     pub fn apply(&self, upserts: &[IndexedItem], deletes: &[String], position: u64) -> Result<(), SearchError> {
+        self.write(upserts, deletes, Some(position))
+    }
+
+    /// Adds a batch of changes without committing them: the next [`FullTextIndex::apply`]
+    /// commits them, and a crash before it loses them (the checkpoint has not moved).
+    pub fn stage(&self, upserts: &[IndexedItem], deletes: &[String]) -> Result<(), SearchError> {
+        self.write(upserts, deletes, None)
+    }
+
+    fn write(&self, upserts: &[IndexedItem], deletes: &[String], commit_at: Option<u64>) -> Result<(), SearchError> {
         let id = self.fields.id;
         let stale: Vec<Term> = deletes
             .iter()
@@ -194,16 +204,19 @@ impl FullTextIndex {
         // Tokenizing, committing and warming (the facet tables of new segments) all run on the
         // writer's background-priority thread.
         self.writer.run(move |writer| {
+            // A delete reaches every document added before it, committed or staged.
             for term in stale {
                 writer.delete_term(term);
             }
             for document in documents {
                 writer.add_document(document)?;
             }
-            let mut commit = writer.prepare_commit()?;
-            commit.set_payload(&position.to_string());
-            commit.commit()?;
-            reader.reload()?;
+            if let Some(position) = commit_at {
+                let mut commit = writer.prepare_commit()?;
+                commit.set_payload(&position.to_string());
+                commit.commit()?;
+                reader.reload()?;
+            }
             Ok(())
         })
     }

@@ -73,6 +73,22 @@ fn hit_ids(index: &FullTextIndex, query: &SearchQuery) -> Vec<String> {
 }
 
 #[test]
+fn staged_changes_wait_for_the_next_commit_and_later_ones_replace_them() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let index = FullTextIndex::open(&dir.path().join("fulltext")).expect("create");
+    index.stage(&[item("itm_1", "Alpha plan"), item("itm_2", "Beta plan")], &[]).expect("stage");
+    index.stage(&[item("itm_1", "Gamma plan")], &["itm_2".to_owned()]).expect("stage again");
+    assert!(hit_ids(&index, &query("plan")).is_empty(), "staged changes are not searchable yet");
+    assert_eq!(index.checkpoint().expect("checkpoint"), 0);
+    index.apply(&[item("itm_3", "Delta plan")], &[], 5).expect("commit");
+    assert_eq!(index.checkpoint().expect("checkpoint"), 5);
+    assert_eq!(hit_ids(&index, &query("plan")), ["itm_1", "itm_3"]);
+    assert_eq!(hit_ids(&index, &query("gamma")), ["itm_1"]);
+    assert!(hit_ids(&index, &query("alpha")).is_empty(), "the staged edit replaced the staged document");
+    assert_eq!(index.len(), 2);
+}
+
+#[test]
 fn punctuation_joins_no_words_and_only_a_sign_before_a_word_is_an_operator() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let index = FullTextIndex::open(dir.path()).expect("create");
