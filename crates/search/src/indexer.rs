@@ -49,12 +49,12 @@ where
     S: EventStore + ReadModels,
 {
     let mut position = index.checkpoint()?;
-    let mut committed = position;
+    // Events read since the last commit.
     let mut staged = 0;
     loop {
         let page = store.read_all_after(position, PAGE).await?;
         let Some(last) = page.last().map(|event| event.position) else {
-            if committed != position {
+            if staged > 0 {
                 let target = Arc::clone(index);
                 blocking(move || target.apply(&[], &[], position)).await?;
             }
@@ -66,7 +66,6 @@ where
         // A page short of full is the end of the log for now.
         if staged >= events || page.len() < PAGE {
             blocking(move || target.apply(&upserts, &deletes, last)).await?;
-            committed = last;
             staged = 0;
         } else {
             blocking(move || target.stage(&upserts, &deletes)).await?;
